@@ -1,0 +1,153 @@
+//! The [`Adapter`] trait: what every storage backend implements.
+
+use async_trait::async_trait;
+
+use crate::{
+    Account, Authenticator, NewUser, Result, Session, SessionUpdate, User, UserUpdate,
+    VerificationToken,
+};
+
+/// Storage for users, linked accounts, sessions, verification tokens and
+/// passkey authenticators: the Auth.js `Adapter` interface, made strict.
+///
+/// Every implementation is held to the `adapter-conformance` suite, which has
+/// at least one case for each promise written here.
+///
+/// Rules that hold for every method:
+/// - "Not found" for a lookup is `Ok(None)`, never an error, including for
+///   ids that could never exist in this backend (empty, malformed).
+/// - Lookups are exact: no case folding, no pattern matching, no trimming.
+/// - Strings are stored byte for byte. A value the backend cannot store
+///   unchanged (a NUL byte in PostgreSQL text, say) is rejected with
+///   [`AdapterError::InvalidInput`](crate::AdapterError::InvalidInput).
+/// - Instants are kept to the millisecond and returned in UTC.
+/// - Every method is safe to call concurrently from many tasks.
+///
+/// The trait is object safe: `Arc<dyn Adapter>` is the usual way to share one.
+#[async_trait]
+pub trait Adapter: Send + Sync {
+    /// Stores a new user under a fresh id chosen by the adapter and returns it.
+    ///
+    /// Errors: `Conflict` if another user has the same (non-null) email. Any
+    /// number of users may have no email.
+    async fn create_user(&self, user: NewUser) -> Result<User>;
+
+    /// The user with this id, or `Ok(None)`.
+    async fn get_user(&self, id: &str) -> Result<Option<User>>;
+
+    /// The user whose email equals `email` exactly, or `Ok(None)`.
+    async fn get_user_by_email(&self, email: &str) -> Result<Option<User>>;
+
+    /// The user owning the account `(provider, provider_account_id)`, or
+    /// `Ok(None)`.
+    async fn get_user_by_account(
+        &self,
+        provider: &str,
+        provider_account_id: &str,
+    ) -> Result<Option<User>>;
+
+    /// Changes the fields of `update` that are `Some` and returns the whole
+    /// updated user.
+    ///
+    /// Errors: `NotFound` for an unknown id; `Conflict` if the new email
+    /// belongs to another user (nothing is changed then).
+    async fn update_user(&self, update: UserUpdate) -> Result<User>;
+
+    /// Deletes the user and every account, session and authenticator of it,
+    /// all or nothing. Returns the removed user, or `Ok(None)` if there was
+    /// none.
+    async fn delete_user(&self, id: &str) -> Result<Option<User>>;
+
+    /// Links a provider account to an existing user and returns it.
+    ///
+    /// Errors: `NotFound` if the user does not exist; `Conflict` if the pair
+    /// `(provider, provider_account_id)` is already linked.
+    async fn link_account(&self, account: Account) -> Result<Account>;
+
+    /// Removes the account `(provider, provider_account_id)` and returns it,
+    /// or `Ok(None)` if there was none.
+    async fn unlink_account(
+        &self,
+        provider: &str,
+        provider_account_id: &str,
+    ) -> Result<Option<Account>>;
+
+    /// The account `(provider, provider_account_id)`, or `Ok(None)`.
+    async fn get_account(
+        &self,
+        provider: &str,
+        provider_account_id: &str,
+    ) -> Result<Option<Account>>;
+
+    /// Stores a new session and returns it.
+    ///
+    /// Errors: `NotFound` if the user does not exist; `Conflict` if the token
+    /// is taken.
+    async fn create_session(&self, session: Session) -> Result<Session>;
+
+    /// The session with this token and its user, or `Ok(None)` if there is
+    /// none or it has expired (`expires <= now`). An expired session is never
+    /// returned, even if the backend has not removed it yet.
+    ///
+    /// This runs on every authenticated request: adapters make it one round
+    /// trip to the server where the backend allows (a join, a `$lookup`, a
+    /// script).
+    async fn get_session_and_user(&self, session_token: &str) -> Result<Option<(Session, User)>>;
+
+    /// Changes the fields of `update` that are `Some` and returns the updated
+    /// session, or `Ok(None)` if the token is unknown.
+    ///
+    /// Errors: `NotFound` if `user_id` names a user that does not exist.
+    async fn update_session(&self, update: SessionUpdate) -> Result<Option<Session>>;
+
+    /// Deletes the session and returns it, or `Ok(None)` if there was none.
+    async fn delete_session(&self, session_token: &str) -> Result<Option<Session>>;
+
+    /// Stores a verification token and returns it.
+    ///
+    /// Errors: `Conflict` if the same `(identifier, token)` is stored already.
+    /// Backends whose schema makes `token` unique on its own (the Auth.js SQL
+    /// schemas do) also report `Conflict` for the same token under another
+    /// identifier.
+    async fn create_verification_token(
+        &self,
+        token: VerificationToken,
+    ) -> Result<VerificationToken>;
+
+    /// Deletes and returns the token matching both `identifier` and `token`,
+    /// in one atomic step: of many concurrent calls exactly one gets it, and a
+    /// second use returns `Ok(None)`. An expired token is deleted as well, and
+    /// `Ok(None)` is returned for it.
+    async fn use_verification_token(
+        &self,
+        identifier: &str,
+        token: &str,
+    ) -> Result<Option<VerificationToken>>;
+
+    /// Stores a passkey credential and returns it.
+    ///
+    /// Errors: `NotFound` if the user does not exist; `Conflict` if the
+    /// credential id is taken.
+    async fn create_authenticator(&self, authenticator: Authenticator) -> Result<Authenticator>;
+
+    /// The authenticator with this credential id, or `Ok(None)`.
+    async fn get_authenticator(&self, credential_id: &str) -> Result<Option<Authenticator>>;
+
+    /// Every authenticator of the user, in no particular order; empty when
+    /// there are none or the user does not exist.
+    async fn list_authenticators_by_user_id(&self, user_id: &str) -> Result<Vec<Authenticator>>;
+
+    /// Sets the signature counter and returns the updated authenticator.
+    ///
+    /// Errors: `NotFound` if the credential id is unknown.
+    async fn update_authenticator_counter(
+        &self,
+        credential_id: &str,
+        counter: u32,
+    ) -> Result<Authenticator>;
+
+    /// Deletes expired sessions and verification tokens and returns how many
+    /// it removed. Backends that expire records by themselves (TTL) may
+    /// return 0. Safe to run at any time, e.g. from a periodic task.
+    async fn purge_expired(&self) -> Result<u64>;
+}
