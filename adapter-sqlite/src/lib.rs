@@ -1,1 +1,826 @@
-//! Work in progress.
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use auth_core::timestamp::{format_iso, from_unix_millis, parse_iso, truncate_to_millis};
+use auth_core::{
+    Account, Adapter, AdapterError, Authenticator, NewUser, Result, Session, SessionUpdate, User,
+    UserUpdate, VerificationToken,
+};
+use deadpool_sqlite::{Hook, HookError, Pool, Runtime};
+use rusqlite::types::{Value, ValueRef};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite_migration::{M, Migrations};
+use time::OffsetDateTime;
+
+pub use deadpool_sqlite;
+
+/// The schema as plain SQL, for teams that run their own migration tool. It
+/// is migration 1 of [`SqliteAdapter::migrate`].
+pub const SCHEMA_SQL: &str = include_str!("../migrations/0001_init.sql");
+
+/// The schema version [`SqliteAdapter::migrate`] brings a database to, kept
+/// in SQLite's `user_version`.
+pub const SCHEMA_VERSION: usize = 1;
+
+const MIGRATIONS: &[M<'static>] = &[M::up(SCHEMA_SQL)];
+
+/// How many expired rows [`Adapter::purge_expired`] deletes per statement, so
+/// a large purge never holds the write lock for long.
+const PURGE_BATCH: i64 = 1000;
+
+// ------------------------------------------------------------------ options
+
+/// Where the database lives and how it is opened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SqliteOptions {
+    /// The database file; `None` for a private in-memory database.
+    pub path: Option<PathBuf>,
+    /// Connections in the pool (default 8). An in-memory database always has
+    /// exactly one, since each connection would otherwise see its own.
+    pub pool_size: usize,
+    /// How long a connection waits for another's write lock (default 5 s).
+    pub busy_timeout: Duration,
+}
+
+impl SqliteOptions {
+    /// Options for the database file at `path` (created if missing).
+    pub fn file(path: impl Into<PathBuf>) -> Self {
+        Self {
+            path: Some(path.into()),
+            pool_size: 8,
+            busy_timeout: Duration::from_secs(5),
+        }
+    }
+
+    /// Options for a private in-memory database, gone when the adapter is
+    /// dropped.
+    pub fn in_memory() -> Self {
+        Self {
+            path: None,
+            pool_size: 1,
+            busy_timeout: Duration::from_secs(5),
+        }
+    }
+
+    /// Parses `sqlite://path`, `sqlite:path`, `sqlite::memory:`,
+    /// `sqlite://:memory:` or a bare path. A `?query` is not supported.
+    ///
+    /// Errors: `InvalidInput` (field `url`) for an empty path or a query string.
+    pub fn from_url(url: &str) -> Result<Self> {
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        if path.contains('?') {
+            return Err(AdapterError::invalid_input(
+                "url",
+                "query parameters are not supported; use SqliteOptions",
+            ));
+        }
+        match path {
+            "" => Err(AdapterError::invalid_input("url", "no database path")),
+            ":memory:" => Ok(Self::in_memory()),
+            path => Ok(Self::file(path)),
+        }
+    }
+
+    /// Sets the number of pooled connections (at least 1).
+    pub fn pool_size(mut self, size: usize) -> Self {
+        self.pool_size = size.max(1);
+        self
+    }
+
+    /// Sets how long a connection waits for a lock.
+    pub fn busy_timeout(mut self, timeout: Duration) -> Self {
+        self.busy_timeout = timeout;
+        self
+    }
+}
+
+// ------------------------------------------------------------------ connect
+
+/// The SQLite adapter: a pool of rusqlite connections used from Tokio's
+/// blocking threads, so no call blocks the async runtime.
+///
+/// Every connection runs in WAL mode with foreign keys on and a busy
+/// timeout. See the [crate docs](crate) for the schema.
+#[derive(Clone)]
+pub struct SqliteAdapter {
+    pool: Pool,
+}
+
+impl std::fmt::Debug for SqliteAdapter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteAdapter")
+            .field("pool", &self.pool.status())
+            .finish()
+    }
+}
+
+impl SqliteAdapter {
+    /// Opens the database named by `url` (see [`SqliteOptions::from_url`]),
+    /// e.g. `sqlite://auth.db` or `sqlite::memory:`. Call
+    /// [`migrate`](Self::migrate) before first use.
+    pub async fn connect(url: &str) -> Result<Self> {
+        Self::with_options(SqliteOptions::from_url(url)?).await
+    }
+
+    /// Opens the database file at `path`, creating it if missing.
+    pub async fn open(path: impl AsRef<Path>) -> Result<Self> {
+        Self::with_options(SqliteOptions::file(path.as_ref())).await
+    }
+
+    /// A private in-memory database.
+    pub async fn in_memory() -> Result<Self> {
+        Self::with_options(SqliteOptions::in_memory()).await
+    }
+
+    /// Opens a database with explicit options, and checks that a first
+    /// connection opens.
+    pub async fn with_options(options: SqliteOptions) -> Result<Self> {
+        let (path, size) = match &options.path {
+            Some(path) => (path.clone(), options.pool_size),
+            None => (PathBuf::from(":memory:"), 1),
+        };
+        let busy_ms = options.busy_timeout.as_millis().min(i32::MAX as u128) as i32;
+        let in_memory = options.path.is_none();
+        let pool = deadpool_sqlite::Config::new(path)
+            .builder(Runtime::Tokio1)
+            .map_err(AdapterError::backend)?
+            .max_size(size)
+            .post_create(Hook::async_fn(move |conn, _| {
+                Box::pin(async move {
+                    conn.interact(move |conn| configure(conn, busy_ms, in_memory))
+                        .await
+                        .map_err(|e| HookError::message(e.to_string()))?
+                        .map_err(HookError::Backend)
+                })
+            }))
+            .build()
+            .map_err(AdapterError::backend)?;
+        let adapter = Self::from_pool(pool);
+        adapter.run(|_| Ok(())).await?;
+        Ok(adapter)
+    }
+
+    /// Wraps an existing pool. Its connections must have `PRAGMA
+    /// foreign_keys = ON` (the cascades depend on it); [`with_options`]
+    /// sets that up for you.
+    ///
+    /// [`with_options`]: Self::with_options
+    pub fn from_pool(pool: Pool) -> Self {
+        Self { pool }
+    }
+
+    /// The underlying connection pool.
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    // ------------------------------------------------------------ migrate
+
+    /// Creates the tables and indexes, or upgrades them to
+    /// [`SCHEMA_VERSION`]; safe to run at every start. Tables that Auth.js
+    /// already created are kept (`CREATE ... IF NOT EXISTS`).
+    pub async fn migrate(&self) -> Result<()> {
+        self.run(|conn| {
+            Migrations::from_slice(MIGRATIONS)
+                .to_latest(conn)
+                .map_err(|e| Failure::Contract(AdapterError::backend(e)))
+        })
+        .await
+    }
+
+    /// Runs `f` with a pooled connection on a blocking thread.
+    async fn run<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, Failure> + Send + 'static,
+    {
+        let conn = self.pool.get().await.map_err(AdapterError::backend)?;
+        conn.interact(f)
+            .await
+            .map_err(|e| AdapterError::backend(e.to_string()))?
+            .map_err(AdapterError::from)
+    }
+}
+
+fn configure(conn: &mut Connection, busy_ms: i32, in_memory: bool) -> rusqlite::Result<()> {
+    if !in_memory {
+        // WAL lets readers proceed while one connection writes.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+    }
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "busy_timeout", busy_ms)?;
+    Ok(())
+}
+
+// ------------------------------------------------------------- row mapping
+
+/// The columns [`user_at`] reads, as a literal for `concat!`.
+macro_rules! user_columns {
+    () => {
+        r#""id", "name", "email", "emailVerified", "image""#
+    };
+}
+
+fn now_iso() -> Result<String> {
+    format_iso("now", OffsetDateTime::now_utc())
+}
+
+/// Reads an instant stored as ISO text (Kysely, us) or as unix milliseconds
+/// (Prisma's SQLite encoding).
+fn instant_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<OffsetDateTime>> {
+    let bad = |e: AdapterError| {
+        rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, Box::new(e))
+    };
+    match row.get_ref(idx)? {
+        ValueRef::Null => Ok(None),
+        ValueRef::Integer(ms) => from_unix_millis("timestamp", ms).map(Some).map_err(bad),
+        ValueRef::Text(text) => {
+            let text = std::str::from_utf8(text).map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    idx,
+                    rusqlite::types::Type::Text,
+                    Box::new(e),
+                )
+            })?;
+            parse_iso(text).map(Some).map_err(bad)
+        }
+        other => Err(rusqlite::Error::InvalidColumnType(
+            idx,
+            "timestamp".into(),
+            other.data_type(),
+        )),
+    }
+}
+
+fn required_instant(row: &Row<'_>, idx: usize) -> rusqlite::Result<OffsetDateTime> {
+    instant_at(row, idx)?.ok_or(rusqlite::Error::InvalidColumnType(
+        idx,
+        "timestamp".into(),
+        rusqlite::types::Type::Null,
+    ))
+}
+
+fn user_at(row: &Row<'_>, first: usize) -> rusqlite::Result<User> {
+    Ok(User {
+        id: row.get(first)?,
+        name: row.get(first + 1)?,
+        email: row.get(first + 2)?,
+        email_verified: instant_at(row, first + 3)?,
+        image: row.get(first + 4)?,
+    })
+}
+
+fn user_row(row: &Row<'_>) -> rusqlite::Result<User> {
+    user_at(row, 0)
+}
+
+/// The columns [`account_row`] reads, as a literal for `concat!`.
+macro_rules! account_columns {
+    () => {
+        r#""userId", "type", "provider", "providerAccountId", "access_token", "refresh_token",
+           "expires_at", "token_type", "scope", "id_token", "session_state""#
+    };
+}
+
+fn account_row(row: &Row<'_>) -> rusqlite::Result<Account> {
+    let kind: String = row.get(1)?;
+    Ok(Account {
+        user_id: row.get(0)?,
+        account_type: kind.parse().map_err(|e: AdapterError| {
+            rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, Box::new(e))
+        })?,
+        provider: row.get(2)?,
+        provider_account_id: row.get(3)?,
+        access_token: row.get(4)?,
+        refresh_token: row.get(5)?,
+        expires_at: row.get(6)?,
+        token_type: row.get(7)?,
+        scope: row.get(8)?,
+        id_token: row.get(9)?,
+        session_state: row.get(10)?,
+    })
+}
+
+fn session_row(row: &Row<'_>) -> rusqlite::Result<Session> {
+    Ok(Session {
+        session_token: row.get(0)?,
+        user_id: row.get(1)?,
+        expires: required_instant(row, 2)?,
+    })
+}
+
+fn token_row(row: &Row<'_>) -> rusqlite::Result<VerificationToken> {
+    Ok(VerificationToken {
+        identifier: row.get(0)?,
+        token: row.get(1)?,
+        expires: required_instant(row, 2)?,
+    })
+}
+
+/// The columns [`authenticator_row`] reads, as a literal for `concat!`.
+macro_rules! authenticator_columns {
+    () => {
+        r#""credentialID", "userId", "providerAccountId", "credentialPublicKey", "counter",
+           "credentialDeviceType", "credentialBackedUp", "transports""#
+    };
+}
+
+fn authenticator_row(row: &Row<'_>) -> rusqlite::Result<Authenticator> {
+    let counter: i64 = row.get(4)?;
+    Ok(Authenticator {
+        credential_id: row.get(0)?,
+        user_id: row.get(1)?,
+        provider_account_id: row.get(2)?,
+        credential_public_key: row.get(3)?,
+        counter: u32::try_from(counter).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(
+                4,
+                rusqlite::types::Type::Integer,
+                Box::new(e),
+            )
+        })?,
+        credential_device_type: row.get(5)?,
+        credential_backed_up: row.get(6)?,
+        transports: row.get(7)?,
+    })
+}
+
+fn iso_param(field: &'static str, instant: Option<OffsetDateTime>) -> Result<Value> {
+    Ok(match instant {
+        Some(t) => Value::Text(format_iso(field, t)?),
+        None => Value::Null,
+    })
+}
+
+// ---------------------------------------------------------------- adapter
+
+#[async_trait]
+impl Adapter for SqliteAdapter {
+    async fn create_user(&self, user: NewUser) -> Result<User> {
+        let user = NewUser {
+            email_verified: user.email_verified.map(truncate_to_millis),
+            ..user
+        }
+        .into_user(uuid::Uuid::new_v4().to_string());
+        let verified = iso_param("email_verified", user.email_verified)?;
+        self.run(move |conn| {
+            conn.prepare_cached(
+                r#"INSERT INTO "User" ("id", "name", "email", "emailVerified", "image")
+                   VALUES (?1, ?2, ?3, ?4, ?5)"#,
+            )?
+            .execute(params![
+                user.id, user.name, user.email, verified, user.image
+            ])
+            .map_err(|e| classify(e, "user", "email"))?;
+            Ok(user)
+        })
+        .await
+    }
+
+    async fn get_user(&self, id: &str) -> Result<Option<User>> {
+        let id = id.to_owned();
+        self.run(move |conn| {
+            const SQL: &str = concat!(
+                r#"SELECT "#,
+                user_columns!(),
+                r#" FROM "User" WHERE "id" = ?1"#
+            );
+            Ok(conn
+                .prepare_cached(SQL)?
+                .query_row([id], user_row)
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn get_user_by_email(&self, email: &str) -> Result<Option<User>> {
+        let email = email.to_owned();
+        self.run(move |conn| {
+            const SQL: &str = concat!(
+                r#"SELECT "#,
+                user_columns!(),
+                r#" FROM "User" WHERE "email" = ?1"#
+            );
+            Ok(conn
+                .prepare_cached(SQL)?
+                .query_row([email], user_row)
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn get_user_by_account(
+        &self,
+        provider: &str,
+        provider_account_id: &str,
+    ) -> Result<Option<User>> {
+        let (provider, pid) = (provider.to_owned(), provider_account_id.to_owned());
+        self.run(move |conn| {
+            Ok(conn
+                .prepare_cached(
+                    r#"SELECT u."id", u."name", u."email", u."emailVerified", u."image"
+                       FROM "Account" a JOIN "User" u ON u."id" = a."userId"
+                       WHERE a."provider" = ?1 AND a."providerAccountId" = ?2"#,
+                )?
+                .query_row([provider, pid], user_row)
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn update_user(&self, update: UserUpdate) -> Result<User> {
+        let verified = iso_param("email_verified", update.email_verified.flatten())?;
+        self.run(move |conn| {
+            // One statement: each field is replaced only when its flag is set.
+            const SQL: &str = concat!(
+                r#"UPDATE "User" SET
+                     "name" = CASE WHEN ?2 THEN ?3 ELSE "name" END,
+                     "email" = CASE WHEN ?4 THEN ?5 ELSE "email" END,
+                     "emailVerified" = CASE WHEN ?6 THEN ?7 ELSE "emailVerified" END,
+                     "image" = CASE WHEN ?8 THEN ?9 ELSE "image" END
+                   WHERE "id" = ?1
+                   RETURNING "#,
+                user_columns!()
+            );
+            conn.prepare_cached(SQL)?
+                .query_row(
+                    params![
+                        update.id,
+                        update.name.is_some(),
+                        update.name.flatten(),
+                        update.email.is_some(),
+                        update.email.flatten(),
+                        update.email_verified.is_some(),
+                        verified,
+                        update.image.is_some(),
+                        update.image.flatten(),
+                    ],
+                    user_row,
+                )
+                .optional()
+                .map_err(|e| classify(e, "user", "email"))?
+                .ok_or_else(|| {
+                    AdapterError::not_found("user", format!("id {:?}", update.id)).into()
+                })
+        })
+        .await
+    }
+
+    async fn delete_user(&self, id: &str) -> Result<Option<User>> {
+        let id = id.to_owned();
+        // One statement: the foreign keys cascade to accounts, sessions and
+        // authenticators inside it, so it is all or nothing.
+        self.run(move |conn| {
+            const SQL: &str = concat!(
+                r#"DELETE FROM "User" WHERE "id" = ?1 RETURNING "#,
+                user_columns!()
+            );
+            Ok(conn
+                .prepare_cached(SQL)?
+                .query_row([id], user_row)
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn link_account(&self, account: Account) -> Result<Account> {
+        self.run(move |conn| {
+            let a = &account;
+            conn.prepare_cached(
+                r#"INSERT INTO "Account" ("userId", "type", "provider", "providerAccountId",
+                     "access_token", "refresh_token", "expires_at", "token_type", "scope",
+                     "id_token", "session_state")
+                   VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"#,
+            )?
+            .execute(params![
+                a.user_id,
+                a.account_type.as_str(),
+                a.provider,
+                a.provider_account_id,
+                a.access_token,
+                a.refresh_token,
+                a.expires_at,
+                a.token_type,
+                a.scope,
+                a.id_token,
+                a.session_state,
+            ])
+            .map_err(|e| classify(e, "account", "provider and provider_account_id"))?;
+            Ok(account)
+        })
+        .await
+    }
+
+    async fn unlink_account(
+        &self,
+        provider: &str,
+        provider_account_id: &str,
+    ) -> Result<Option<Account>> {
+        let (provider, pid) = (provider.to_owned(), provider_account_id.to_owned());
+        self.run(move |conn| {
+            const SQL: &str = concat!(
+                r#"DELETE FROM "Account" WHERE "provider" = ?1 AND "providerAccountId" = ?2
+                   RETURNING "#,
+                account_columns!()
+            );
+            Ok(conn
+                .prepare_cached(SQL)?
+                .query_row([provider, pid], account_row)
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn get_account(
+        &self,
+        provider: &str,
+        provider_account_id: &str,
+    ) -> Result<Option<Account>> {
+        let (provider, pid) = (provider.to_owned(), provider_account_id.to_owned());
+        self.run(move |conn| {
+            const SQL: &str = concat!(
+                r#"SELECT "#,
+                account_columns!(),
+                r#" FROM "Account"
+                   WHERE "provider" = ?1 AND "providerAccountId" = ?2"#
+            );
+            Ok(conn
+                .prepare_cached(SQL)?
+                .query_row([provider, pid], account_row)
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn create_session(&self, session: Session) -> Result<Session> {
+        let session = Session {
+            expires: truncate_to_millis(session.expires),
+            ..session
+        };
+        let expires = format_iso("expires", session.expires)?;
+        self.run(move |conn| {
+            conn.prepare_cached(
+                r#"INSERT INTO "Session" ("sessionToken", "userId", "expires") VALUES (?1, ?2, ?3)"#,
+            )?
+            .execute(params![session.session_token, session.user_id, expires])
+            .map_err(|e| classify(e, "session", "session_token"))?;
+            Ok(session)
+        })
+        .await
+    }
+
+    async fn get_session_and_user(&self, session_token: &str) -> Result<Option<(Session, User)>> {
+        let token = session_token.to_owned();
+        let now = now_iso()?;
+        self.run(move |conn| {
+            Ok(conn
+                .prepare_cached(
+                    r#"SELECT s."sessionToken", s."userId", s."expires",
+                              u."id", u."name", u."email", u."emailVerified", u."image"
+                       FROM "Session" s JOIN "User" u ON u."id" = s."userId"
+                       WHERE s."sessionToken" = ?1 AND s."expires" > ?2"#,
+                )?
+                .query_row([token, now], |row| {
+                    Ok((session_row(row)?, user_at(row, 3)?))
+                })
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn update_session(&self, update: SessionUpdate) -> Result<Option<Session>> {
+        let expires = iso_param("expires", update.expires)?;
+        self.run(move |conn| {
+            conn.prepare_cached(
+                r#"UPDATE "Session" SET
+                     "expires" = coalesce(?2, "expires"),
+                     "userId" = coalesce(?3, "userId")
+                   WHERE "sessionToken" = ?1
+                   RETURNING "sessionToken", "userId", "expires""#,
+            )?
+            .query_row(
+                params![update.session_token, expires, update.user_id],
+                session_row,
+            )
+            .optional()
+            .map_err(|e| classify(e, "session", "session_token").into())
+        })
+        .await
+    }
+
+    async fn delete_session(&self, session_token: &str) -> Result<Option<Session>> {
+        let token = session_token.to_owned();
+        self.run(move |conn| {
+            Ok(conn
+                .prepare_cached(
+                    r#"DELETE FROM "Session" WHERE "sessionToken" = ?1
+                       RETURNING "sessionToken", "userId", "expires""#,
+                )?
+                .query_row([token], session_row)
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn create_verification_token(
+        &self,
+        token: VerificationToken,
+    ) -> Result<VerificationToken> {
+        let token = VerificationToken {
+            expires: truncate_to_millis(token.expires),
+            ..token
+        };
+        let expires = format_iso("expires", token.expires)?;
+        self.run(move |conn| {
+            conn.prepare_cached(
+                r#"INSERT INTO "VerificationToken" ("identifier", "token", "expires")
+                   VALUES (?1, ?2, ?3)"#,
+            )?
+            .execute(params![token.identifier, token.token, expires])
+            .map_err(|e| classify(e, "verification token", "token"))?;
+            Ok(token)
+        })
+        .await
+    }
+
+    async fn use_verification_token(
+        &self,
+        identifier: &str,
+        token: &str,
+    ) -> Result<Option<VerificationToken>> {
+        let (identifier, token) = (identifier.to_owned(), token.to_owned());
+        // One statement deletes and returns: of concurrent uses only one sees
+        // the row. An expired token is deleted all the same.
+        let used = self
+            .run(move |conn| {
+                Ok(conn
+                    .prepare_cached(
+                        r#"DELETE FROM "VerificationToken" WHERE "identifier" = ?1 AND "token" = ?2
+                           RETURNING "identifier", "token", "expires""#,
+                    )?
+                    .query_row([identifier, token], token_row)
+                    .optional()?)
+            })
+            .await?;
+        Ok(used.filter(|t| t.expires > OffsetDateTime::now_utc()))
+    }
+
+    async fn create_authenticator(&self, authenticator: Authenticator) -> Result<Authenticator> {
+        self.run(move |conn| {
+            let a = &authenticator;
+            conn.prepare_cached(
+                r#"INSERT INTO "Authenticator" ("credentialID", "userId", "providerAccountId",
+                     "credentialPublicKey", "counter", "credentialDeviceType",
+                     "credentialBackedUp", "transports")
+                   VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"#,
+            )?
+            .execute(params![
+                a.credential_id,
+                a.user_id,
+                a.provider_account_id,
+                a.credential_public_key,
+                a.counter,
+                a.credential_device_type,
+                a.credential_backed_up,
+                a.transports,
+            ])
+            .map_err(|e| classify(e, "authenticator", "credential_id"))?;
+            Ok(authenticator)
+        })
+        .await
+    }
+
+    async fn get_authenticator(&self, credential_id: &str) -> Result<Option<Authenticator>> {
+        let id = credential_id.to_owned();
+        self.run(move |conn| {
+            const SQL: &str = concat!(
+                r#"SELECT "#,
+                authenticator_columns!(),
+                r#" FROM "Authenticator" WHERE "credentialID" = ?1"#
+            );
+            Ok(conn
+                .prepare_cached(SQL)?
+                .query_row([id], authenticator_row)
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn list_authenticators_by_user_id(&self, user_id: &str) -> Result<Vec<Authenticator>> {
+        let id = user_id.to_owned();
+        self.run(move |conn| {
+            const SQL: &str = concat!(
+                r#"SELECT "#,
+                authenticator_columns!(),
+                r#" FROM "Authenticator" WHERE "userId" = ?1"#
+            );
+            let mut stmt = conn.prepare_cached(SQL)?;
+            let rows = stmt.query_map([id], authenticator_row)?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
+    async fn update_authenticator_counter(
+        &self,
+        credential_id: &str,
+        counter: u32,
+    ) -> Result<Authenticator> {
+        let id = credential_id.to_owned();
+        self.run(move |conn| {
+            const SQL: &str = concat!(
+                r#"UPDATE "Authenticator" SET "counter" = ?2 WHERE "credentialID" = ?1
+                   RETURNING "#,
+                authenticator_columns!()
+            );
+            conn.prepare_cached(SQL)?
+                .query_row(params![id, counter], authenticator_row)
+                .optional()?
+                .ok_or_else(|| {
+                    AdapterError::not_found("authenticator", "unknown credential id").into()
+                })
+        })
+        .await
+    }
+
+    async fn purge_expired(&self) -> Result<u64> {
+        let now = now_iso()?;
+        self.run(move |conn| {
+            let mut removed = 0u64;
+            for sql in [
+                r#"DELETE FROM "Session" WHERE rowid IN
+                     (SELECT rowid FROM "Session" WHERE "expires" <= ?1 LIMIT ?2)"#,
+                r#"DELETE FROM "VerificationToken" WHERE rowid IN
+                     (SELECT rowid FROM "VerificationToken" WHERE "expires" <= ?1 LIMIT ?2)"#,
+            ] {
+                loop {
+                    let n = conn
+                        .prepare_cached(sql)?
+                        .execute(params![now, PURGE_BATCH])?;
+                    removed += n as u64;
+                    if (n as i64) < PURGE_BATCH {
+                        break;
+                    }
+                }
+            }
+            Ok(removed)
+        })
+        .await
+    }
+}
+
+// ----------------------------------------------------------- error mapping
+
+/// Maps constraint failures of a write to the contract's errors: a unique
+/// key → `Conflict` on `entity`'s `key`, a foreign key → `NotFound` user.
+fn classify(err: rusqlite::Error, entity: &'static str, key: &'static str) -> AdapterError {
+    use rusqlite::ffi;
+    if let rusqlite::Error::SqliteFailure(e, _) = &err {
+        match e.extended_code {
+            ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
+                return AdapterError::conflict(entity, key);
+            }
+            ffi::SQLITE_CONSTRAINT_FOREIGNKEY => {
+                return AdapterError::not_found("user", "the referenced user does not exist");
+            }
+            _ => {}
+        }
+    }
+    AdapterError::backend(err)
+}
+
+/// What a closure run on a pooled connection can fail with; `?` converts
+/// both driver errors and contract errors into it.
+enum Failure {
+    Contract(AdapterError),
+    Driver(rusqlite::Error),
+}
+
+impl From<AdapterError> for Failure {
+    fn from(e: AdapterError) -> Self {
+        Self::Contract(e)
+    }
+}
+
+impl From<rusqlite::Error> for Failure {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Driver(e)
+    }
+}
+
+impl From<Failure> for AdapterError {
+    fn from(f: Failure) -> Self {
+        match f {
+            Failure::Contract(e) => e,
+            Failure::Driver(e) => AdapterError::backend(e),
+        }
+    }
+}
