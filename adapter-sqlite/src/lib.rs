@@ -234,7 +234,7 @@ fn now_iso() -> Result<String> {
 }
 
 /// Reads an instant stored as ISO text (Kysely, us) or as unix milliseconds
-/// (Prisma's SQLite encoding).
+/// (Prisma's SQLite encoding), whichever type the column handed back.
 fn instant_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<OffsetDateTime>> {
     let bad = |e: AdapterError| {
         rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, Box::new(e))
@@ -250,7 +250,11 @@ fn instant_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<OffsetDateTi
                     Box::new(e),
                 )
             })?;
-            parse_iso(text).map(Some).map_err(bad)
+            // A TEXT column turns Prisma's integer milliseconds into digits.
+            match text.parse::<i64>() {
+                Ok(ms) => from_unix_millis("timestamp", ms).map(Some).map_err(bad),
+                Err(_) => parse_iso(text).map(Some).map_err(bad),
+            }
         }
         other => Err(rusqlite::Error::InvalidColumnType(
             idx,
