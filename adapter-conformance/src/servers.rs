@@ -34,9 +34,9 @@ impl Server {
 
     fn example_url(self) -> &'static str {
         match self {
-            Self::Postgres => "postgres://postgres@127.0.0.1:5432/postgres",
+            Self::Postgres => "postgres://postgres:postgres@127.0.0.1:5432/postgres",
             Self::Mysql => "mysql://root@127.0.0.1:3306/test",
-            Self::Mongodb => "mongodb://127.0.0.1:27017",
+            Self::Mongodb => "mongodb://127.0.0.1:27017/?directConnection=true",
             Self::Redis => "redis://127.0.0.1:6379",
         }
     }
@@ -69,18 +69,20 @@ pub async fn url(server: Server) -> String {
     })
     .await
     .expect("the container start-up thread panicked");
-    match started {
-        Ok(url) => url,
-        Err(why) => panic!(
-            "{var} is not set and no test server could be started: {why}\n\
-             Provide the server in one of two ways:\n\
-             - start the project's services with `bash scripts/services.sh` and \
-               `source .services/env` (or export {var}, e.g. {var}={example});\n\
-             - or run a Docker engine, and the tests start a container themselves.",
-            var = server.env_var(),
-            example = server.example_url(),
-        ),
-    }
+    started.unwrap_or_else(|why| panic!("{}", missing_server(server, &why)))
+}
+
+/// The failure message when `server` has neither a URL nor a container.
+fn missing_server(server: Server, why: &str) -> String {
+    format!(
+        "{var} is not set and no test server could be started: {why}\n\
+         Provide the server in one of two ways:\n\
+         - start the project's services with `bash scripts/services.sh` and \
+           `source .services/env` (or export {var}, e.g. {var}={example});\n\
+         - or run a Docker engine, and the tests start a container themselves.",
+        var = server.env_var(),
+        example = server.example_url(),
+    )
 }
 
 /// A fresh name for one test's namespace (schema, database, key prefix): the
@@ -187,5 +189,37 @@ mod docker {
 
     pub(super) fn start(_server: Server) -> Result<String, String> {
         Err("adapter-conformance was built without its `docker` feature".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_server_says_both_ways_to_provide_it() {
+        let message = missing_server(Server::Mysql, "no Docker engine");
+        for needle in [
+            "MYSQL_URL",
+            "scripts/services.sh",
+            "Docker",
+            "no Docker engine",
+        ] {
+            assert!(
+                message.contains(needle),
+                "{needle:?} missing from: {message}"
+            );
+        }
+    }
+
+    #[test]
+    fn namespaces_are_fresh_and_portable() {
+        let a = unique_namespace("pg");
+        assert_ne!(a, unique_namespace("pg"));
+        assert!(a.starts_with("pg_") && a.len() == 19);
+        assert!(
+            a.bytes()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_')
+        );
     }
 }
