@@ -1,1 +1,1016 @@
-//! Work in progress.
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+mod scripts;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use auth_core::timestamp::{from_unix_millis, to_unix_millis, truncate_to_millis};
+use auth_core::{
+    Account, AccountType, Adapter, AdapterError, Authenticator, NewUser, Result, Session,
+    SessionUpdate, User, UserUpdate, VerificationToken,
+};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::cluster::ClusterClient;
+use redis::cluster_async::ClusterConnection;
+use redis::{Cmd, ScriptInvocation, Value};
+use time::OffsetDateTime;
+
+use scripts::SCRIPTS;
+
+/// The key prefix used when none is given.
+pub const DEFAULT_PREFIX: &str = "authjs";
+
+/// The version written into every stored record (field `v`, or the `1:`
+/// head of a verification token's value). Records of another version are
+/// refused with a `Backend` error rather than misread.
+const RECORD_VERSION: &str = "1";
+
+/// The oldest server this adapter runs on: `GETDEL`, `SET .. PXAT` and
+/// `ZRANGE` with `WITHSCORES` on negative ranges need Redis 6.2.
+const MIN_SERVER_VERSION: (u32, u32) = (6, 2);
+
+// ------------------------------------------------------------------ options
+
+/// How [`RedisAdapter::connect_with`] and
+/// [`RedisAdapter::connect_cluster_with`] connect, and under which key prefix
+/// the adapter keeps its records.
+///
+/// ```
+/// use std::time::Duration;
+/// use adapter_redis::RedisOptions;
+///
+/// let options = RedisOptions::new()
+///     .prefix("myapp")
+///     .response_timeout(Duration::from_secs(2));
+/// assert_eq!(options.prefix_str(), "myapp");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RedisOptions {
+    prefix: String,
+    connection_timeout: Duration,
+    response_timeout: Duration,
+}
+
+impl Default for RedisOptions {
+    /// Prefix [`DEFAULT_PREFIX`], 5 s to connect, 5 s per response.
+    fn default() -> Self {
+        Self {
+            prefix: DEFAULT_PREFIX.to_owned(),
+            connection_timeout: Duration::from_secs(5),
+            response_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+impl RedisOptions {
+    /// The defaults: prefix [`DEFAULT_PREFIX`], 5 s to connect, 5 s per
+    /// response (the `redis` crate's own defaults, 1 s and 500 ms, are too
+    /// short for a busy CI machine and for `delete_user` of a user with many
+    /// sessions).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The key prefix: the namespace of this adapter's records. Every key
+    /// starts with `{prefix}:`. It must be non-empty and must not contain
+    /// `{` or `}` (it is the cluster hash tag); [`RedisAdapter`]'s
+    /// constructors refuse it with `InvalidInput` otherwise.
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// How long one connection attempt may take.
+    pub fn connection_timeout(mut self, timeout: Duration) -> Self {
+        self.connection_timeout = timeout;
+        self
+    }
+
+    /// How long the server may take to answer one command or script.
+    pub fn response_timeout(mut self, timeout: Duration) -> Self {
+        self.response_timeout = timeout;
+        self
+    }
+
+    /// The key prefix these options carry.
+    pub fn prefix_str(&self) -> &str {
+        &self.prefix
+    }
+}
+
+// ------------------------------------------------------------------ connect
+
+/// The Redis adapter: single node through a reconnecting
+/// [`ConnectionManager`], or Redis Cluster through a
+/// [`ClusterConnection`]. Cheap to clone; clones share the connection.
+///
+/// See the [crate documentation](crate) for the key layout, atomicity,
+/// expiry and cluster costs.
+#[derive(Clone)]
+pub struct RedisAdapter {
+    connection: Connection,
+    keys: Keys,
+}
+
+#[derive(Clone)]
+enum Connection {
+    Single(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+impl fmt::Debug for RedisAdapter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mode = match self.connection {
+            Connection::Single(_) => "single node",
+            Connection::Cluster(_) => "cluster",
+        };
+        f.debug_struct("RedisAdapter")
+            .field("prefix", &self.keys.prefix)
+            .field("mode", &mode)
+            .finish()
+    }
+}
+
+impl RedisAdapter {
+    /// Connects to one Redis server (`redis://[user:password@]host:port[/db]`,
+    /// `rediss://` for TLS if the `redis` crate is built with it) with the
+    /// default [`RedisOptions`].
+    ///
+    /// Errors: `InvalidInput` for a URL that does not parse; `Backend` when
+    /// the server cannot be reached.
+    pub async fn connect(url: &str) -> Result<Self> {
+        Self::connect_with(url, &RedisOptions::default()).await
+    }
+
+    /// Connects to one Redis server with `options`.
+    ///
+    /// Errors: as [`connect`](Self::connect); `InvalidInput` for a bad prefix.
+    pub async fn connect_with(url: &str, options: &RedisOptions) -> Result<Self> {
+        let keys = Keys::new(&options.prefix)?;
+        let client = redis::Client::open(url)
+            .map_err(|_| AdapterError::invalid_input("url", "not a valid Redis URL"))?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(options.connection_timeout))
+            .set_response_timeout(Some(options.response_timeout));
+        let manager = ConnectionManager::new_with_config(client, config)
+            .await
+            .map_err(backend)?;
+        Ok(Self {
+            connection: Connection::Single(manager),
+            keys,
+        })
+    }
+
+    /// Connects to a Redis Cluster through any of its `nodes` (URLs as for
+    /// [`connect`](Self::connect)) with the default [`RedisOptions`].
+    ///
+    /// Errors: `InvalidInput` for a URL that does not parse; `Backend` when
+    /// no node can be reached or the cluster is not serving all slots.
+    pub async fn connect_cluster<I, S>(nodes: I) -> Result<Self>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        Self::connect_cluster_with(nodes, &RedisOptions::default()).await
+    }
+
+    /// Connects to a Redis Cluster through any of its `nodes` with `options`.
+    ///
+    /// Errors: as [`connect_cluster`](Self::connect_cluster); `InvalidInput`
+    /// for a bad prefix or an empty node list.
+    pub async fn connect_cluster_with<I, S>(nodes: I, options: &RedisOptions) -> Result<Self>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let keys = Keys::new(&options.prefix)?;
+        let nodes: Vec<String> = nodes.into_iter().map(|n| n.as_ref().to_owned()).collect();
+        if nodes.is_empty() {
+            return Err(AdapterError::invalid_input(
+                "nodes",
+                "at least one cluster node URL is needed",
+            ));
+        }
+        let client = ClusterClient::builder(nodes)
+            .connection_timeout(options.connection_timeout)
+            .response_timeout(options.response_timeout)
+            .build()
+            .map_err(|_| AdapterError::invalid_input("nodes", "not a valid list of Redis URLs"))?;
+        let connection = client.get_async_connection().await.map_err(backend)?;
+        Ok(Self {
+            connection: Connection::Cluster(connection),
+            keys,
+        })
+    }
+
+    /// An adapter on an existing single-node [`ConnectionManager`] (its
+    /// timeouts are whatever it was built with), under key prefix `prefix`.
+    ///
+    /// Errors: `InvalidInput` for a bad prefix (see [`RedisOptions::prefix`]).
+    pub fn from_connection_manager(manager: ConnectionManager, prefix: &str) -> Result<Self> {
+        Ok(Self {
+            connection: Connection::Single(manager),
+            keys: Keys::new(prefix)?,
+        })
+    }
+
+    /// An adapter on an existing [`ClusterConnection`], under key prefix
+    /// `prefix`.
+    ///
+    /// Errors: `InvalidInput` for a bad prefix (see [`RedisOptions::prefix`]).
+    pub fn from_cluster_connection(connection: ClusterConnection, prefix: &str) -> Result<Self> {
+        Ok(Self {
+            connection: Connection::Cluster(connection),
+            keys: Keys::new(prefix)?,
+        })
+    }
+
+    /// The key prefix (namespace) of this adapter.
+    pub fn prefix(&self) -> &str {
+        &self.keys.prefix
+    }
+
+    /// Whether this adapter talks to a Redis Cluster.
+    pub fn is_cluster(&self) -> bool {
+        matches!(self.connection, Connection::Cluster(_))
+    }
+
+    /// Checks that every server (every primary of a cluster) runs Redis 6.2
+    /// or newer, and loads the adapter's scripts so that the first calls do
+    /// not pay for a `NOSCRIPT` round trip. Redis needs no schema: this is
+    /// idempotent and safe to run at every start. Scripts are reloaded on
+    /// demand anyway (after a restart or `SCRIPT FLUSH`).
+    ///
+    /// Errors: `Backend` when a server is older than 6.2 or cannot be reached.
+    pub async fn migrate(&self) -> Result<()> {
+        let info = self
+            .connection
+            .query(redis::cmd("INFO").arg("server"))
+            .await?;
+        let mut texts = Vec::new();
+        collect_text(&info, &mut texts);
+        let versions: Vec<&str> = texts
+            .iter()
+            .flat_map(|t| t.lines())
+            .filter_map(|line| line.trim().strip_prefix("redis_version:"))
+            .collect();
+        if versions.is_empty() {
+            return Err(AdapterError::backend(
+                "the server did not report its version (INFO server)",
+            ));
+        }
+        for version in versions {
+            let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+            let found = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+            if found < MIN_SERVER_VERSION {
+                return Err(AdapterError::backend(format!(
+                    "Redis {version} is too old: the adapter needs {}.{} or newer",
+                    MIN_SERVER_VERSION.0, MIN_SERVER_VERSION.1
+                )));
+            }
+        }
+        for script in SCRIPTS.all() {
+            self.connection.load(script).await?;
+        }
+        Ok(())
+    }
+}
+
+impl Connection {
+    async fn invoke(&self, invocation: &ScriptInvocation<'_>) -> Result<Value> {
+        match self {
+            Self::Single(c) => invocation.invoke_async(&mut c.clone()).await,
+            Self::Cluster(c) => invocation.invoke_async(&mut c.clone()).await,
+        }
+        .map_err(backend)
+    }
+
+    async fn query(&self, cmd: &Cmd) -> Result<Value> {
+        match self {
+            Self::Single(c) => cmd.query_async(&mut c.clone()).await,
+            Self::Cluster(c) => cmd.query_async(&mut c.clone()).await,
+        }
+        .map_err(backend)
+    }
+
+    async fn load(&self, script: &redis::Script) -> Result<()> {
+        match self {
+            Self::Single(c) => script.load_async(&mut c.clone()).await,
+            Self::Cluster(c) => script.load_async(&mut c.clone()).await,
+        }
+        .map(drop)
+        .map_err(backend)
+    }
+}
+
+fn collect_text(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::BulkString(bytes) => out.push(String::from_utf8_lossy(bytes).into_owned()),
+        Value::SimpleString(s) => out.push(s.clone()),
+        Value::VerbatimString { text, .. } => out.push(text.clone()),
+        Value::Array(items) | Value::Set(items) => {
+            items.iter().for_each(|v| collect_text(v, out));
+        }
+        Value::Map(pairs) => pairs.iter().for_each(|(_, v)| collect_text(v, out)),
+        _ => {}
+    }
+}
+
+// --------------------------------------------------------------------- keys
+
+/// Key names. Every key starts with `{prefix}:`, so a whole namespace shares
+/// one hash tag, hence one cluster slot, and every script may touch any key
+/// of it. Parts that come from callers are last, or length-prefixed when two
+/// of them meet, so different inputs never make the same key.
+#[derive(Clone)]
+struct Keys {
+    prefix: String,
+    /// `{prefix}:`
+    base: String,
+}
+
+impl Keys {
+    fn new(prefix: &str) -> Result<Self> {
+        if prefix.is_empty() {
+            return Err(AdapterError::invalid_input("prefix", "must not be empty"));
+        }
+        if prefix.contains(['{', '}']) {
+            return Err(AdapterError::invalid_input(
+                "prefix",
+                "must not contain `{` or `}`: the prefix is the cluster hash tag",
+            ));
+        }
+        Ok(Self {
+            prefix: prefix.to_owned(),
+            base: format!("{{{prefix}}}:"),
+        })
+    }
+
+    fn user(&self, id: &str) -> String {
+        format!("{}user:{id}", self.base)
+    }
+
+    fn email(&self, email: &str) -> String {
+        format!("{}email:{email}", self.base)
+    }
+
+    /// What follows `account:` in an account key, and the member of the
+    /// user's account index.
+    fn account_member(provider: &str, provider_account_id: &str) -> String {
+        format!("{}:{provider}:{provider_account_id}", provider.len())
+    }
+
+    fn account(&self, provider: &str, provider_account_id: &str) -> String {
+        format!(
+            "{}account:{}",
+            self.base,
+            Self::account_member(provider, provider_account_id)
+        )
+    }
+
+    fn session(&self, token: &str) -> String {
+        format!("{}session:{token}", self.base)
+    }
+
+    fn verification_token(&self, identifier: &str, token: &str) -> String {
+        format!(
+            "{}verification-token:{}:{identifier}:{token}",
+            self.base,
+            identifier.len()
+        )
+    }
+
+    fn authenticator(&self, credential_id: &str) -> String {
+        format!("{}authenticator:{credential_id}", self.base)
+    }
+
+    fn user_sessions(&self, id: &str) -> String {
+        format!("{}user-sessions:{id}", self.base)
+    }
+
+    fn user_accounts(&self, id: &str) -> String {
+        format!("{}user-accounts:{id}", self.base)
+    }
+
+    fn user_authenticators(&self, id: &str) -> String {
+        format!("{}user-authenticators:{id}", self.base)
+    }
+}
+
+// ---------------------------------------------------------------- the trait
+
+#[async_trait]
+impl Adapter for RedisAdapter {
+    async fn create_user(&self, user: NewUser) -> Result<User> {
+        let id = uuid::Uuid::new_v4().to_string();
+        let user = User {
+            email_verified: user.email_verified.map(truncate_to_millis),
+            ..user.into_user(id)
+        };
+        let mut call = SCRIPTS.create_user.prepare_invoke();
+        call.key(self.keys.user(&user.id));
+        if let Some(email) = &user.email {
+            call.key(self.keys.email(email));
+        }
+        call.arg(&user.id);
+        push_fields(&mut call, &user_fields(&user));
+        match reply(self.connection.invoke(&call).await?)? {
+            Reply::Ok => Ok(user),
+            Reply::Conflict => Err(AdapterError::conflict("user", "email")),
+            other => Err(other.unexpected("create_user")),
+        }
+    }
+
+    async fn get_user(&self, id: &str) -> Result<Option<User>> {
+        let value = self
+            .connection
+            .query(redis::cmd("HGETALL").arg(self.keys.user(id)))
+            .await?;
+        Record::decode("user", value)?.map(decode_user).transpose()
+    }
+
+    async fn get_user_by_email(&self, email: &str) -> Result<Option<User>> {
+        let mut call = SCRIPTS.get_user_by_email.prepare_invoke();
+        call.key(self.keys.email(email)).arg(&self.keys.base);
+        let value = self.connection.invoke(&call).await?;
+        Record::decode("user", value)?.map(decode_user).transpose()
+    }
+
+    async fn get_user_by_account(
+        &self,
+        provider: &str,
+        provider_account_id: &str,
+    ) -> Result<Option<User>> {
+        let mut call = SCRIPTS.get_user_by_account.prepare_invoke();
+        call.key(self.keys.account(provider, provider_account_id))
+            .arg(&self.keys.base);
+        let value = self.connection.invoke(&call).await?;
+        Record::decode("user", value)?.map(decode_user).transpose()
+    }
+
+    async fn update_user(&self, update: UserUpdate) -> Result<User> {
+        let mut set: Vec<(&'static str, String)> = Vec::new();
+        let mut clear: Vec<&'static str> = Vec::new();
+        let mut change = |field: &'static str, value: Option<Option<String>>| match value {
+            Some(Some(v)) => set.push((field, v)),
+            Some(None) => clear.push(field),
+            None => {}
+        };
+        change("name", update.name.clone());
+        change("email", update.email.clone());
+        change(
+            "emailVerified",
+            update
+                .email_verified
+                .map(|t| t.map(|t| to_unix_millis(t).to_string())),
+        );
+        change("image", update.image.clone());
+
+        let mut call = SCRIPTS.update_user.prepare_invoke();
+        call.key(self.keys.user(&update.id));
+        let mode = match &update.email {
+            None => "keep",
+            Some(None) => "clear",
+            Some(Some(email)) => {
+                call.key(self.keys.email(email));
+                "set"
+            }
+        };
+        call.arg(&self.keys.base)
+            .arg(&update.id)
+            .arg(mode)
+            .arg(set.len());
+        push_fields(&mut call, &set);
+        for field in clear {
+            call.arg(field);
+        }
+        match reply(self.connection.invoke(&call).await?)? {
+            Reply::NotFound => Err(user_not_found(&update.id)),
+            Reply::Conflict => Err(AdapterError::conflict("user", "email")),
+            Reply::Data(value) => match Record::decode("user", value)? {
+                Some(record) => decode_user(record),
+                None => Err(user_not_found(&update.id)),
+            },
+            other => Err(other.unexpected("update_user")),
+        }
+    }
+
+    async fn delete_user(&self, id: &str) -> Result<Option<User>> {
+        let mut call = SCRIPTS.delete_user.prepare_invoke();
+        call.key(self.keys.user(id))
+            .key(self.keys.user_sessions(id))
+            .key(self.keys.user_accounts(id))
+            .key(self.keys.user_authenticators(id))
+            .arg(&self.keys.base)
+            .arg(id);
+        let value = self.connection.invoke(&call).await?;
+        Record::decode("user", value)?.map(decode_user).transpose()
+    }
+
+    async fn link_account(&self, account: Account) -> Result<Account> {
+        let mut call = SCRIPTS.link_account.prepare_invoke();
+        call.key(self.keys.user(&account.user_id))
+            .key(self.keys.account(&account.provider, &account.provider_account_id))
+            .key(self.keys.user_accounts(&account.user_id))
+            .arg(Keys::account_member(
+                &account.provider,
+                &account.provider_account_id,
+            ));
+        push_fields(&mut call, &account_fields(&account));
+        match reply(self.connection.invoke(&call).await?)? {
+            Reply::Ok => Ok(account),
+            Reply::NotFound => Err(user_not_found(&account.user_id)),
+            Reply::Conflict => Err(AdapterError::conflict(
+                "account",
+                "provider and provider_account_id",
+            )),
+            other => Err(other.unexpected("link_account")),
+        }
+    }
+
+    async fn unlink_account(
+        &self,
+        provider: &str,
+        provider_account_id: &str,
+    ) -> Result<Option<Account>> {
+        let mut call = SCRIPTS.unlink_account.prepare_invoke();
+        call.key(self.keys.account(provider, provider_account_id))
+            .arg(&self.keys.base)
+            .arg(Keys::account_member(provider, provider_account_id));
+        let value = self.connection.invoke(&call).await?;
+        Record::decode("account", value)?
+            .map(decode_account)
+            .transpose()
+    }
+
+    async fn get_account(
+        &self,
+        provider: &str,
+        provider_account_id: &str,
+    ) -> Result<Option<Account>> {
+        let value = self
+            .connection
+            .query(redis::cmd("HGETALL").arg(self.keys.account(provider, provider_account_id)))
+            .await?;
+        Record::decode("account", value)?
+            .map(decode_account)
+            .transpose()
+    }
+
+    async fn create_session(&self, session: Session) -> Result<Session> {
+        let session = Session {
+            expires: truncate_to_millis(session.expires),
+            ..session
+        };
+        let mut call = SCRIPTS.create_session.prepare_invoke();
+        call.key(self.keys.user(&session.user_id))
+            .key(self.keys.session(&session.session_token))
+            .key(self.keys.user_sessions(&session.user_id))
+            .arg(&session.session_token)
+            .arg(&session.user_id)
+            .arg(to_unix_millis(session.expires));
+        match reply(self.connection.invoke(&call).await?)? {
+            Reply::Ok => Ok(session),
+            Reply::NotFound => Err(user_not_found(&session.user_id)),
+            Reply::Conflict => Err(AdapterError::conflict("session", "session_token")),
+            other => Err(other.unexpected("create_session")),
+        }
+    }
+
+    async fn get_session_and_user(&self, session_token: &str) -> Result<Option<(Session, User)>> {
+        let mut call = SCRIPTS.get_session_and_user.prepare_invoke();
+        call.key(self.keys.session(session_token))
+            .arg(&self.keys.base);
+        let (session, user) = match self.connection.invoke(&call).await? {
+            Value::Nil => return Ok(None),
+            Value::Array(mut pair) if pair.len() == 2 => {
+                let user = pair.pop().unwrap_or(Value::Nil);
+                let session = pair.pop().unwrap_or(Value::Nil);
+                (session, user)
+            }
+            _ => return Err(malformed("get_session_and_user")),
+        };
+        let Some(session) = Record::decode("session", session)? else {
+            return Ok(None);
+        };
+        let session = decode_session(session_token, session)?;
+        // Redis expires keys by its own clock, to the millisecond; this also
+        // holds the line when the clocks of client and server differ.
+        if is_expired(session.expires) {
+            return Ok(None);
+        }
+        // A session always has its user (both change in the same scripts);
+        // should one be missing anyway, the session is not valid.
+        let Some(user) = Record::decode("user", user)? else {
+            return Ok(None);
+        };
+        Ok(Some((session, decode_user(user)?)))
+    }
+
+    async fn update_session(&self, update: SessionUpdate) -> Result<Option<Session>> {
+        let expires = update.expires.map(to_unix_millis);
+        let mut call = SCRIPTS.update_session.prepare_invoke();
+        call.key(self.keys.session(&update.session_token))
+            .arg(&self.keys.base)
+            .arg(&update.session_token)
+            .arg(u8::from(expires.is_some()))
+            .arg(expires.unwrap_or_default())
+            .arg(u8::from(update.user_id.is_some()))
+            .arg(update.user_id.as_deref().unwrap_or_default());
+        match reply(self.connection.invoke(&call).await?)? {
+            Reply::Data(value) => Record::decode("session", value)?
+                .map(|r| decode_session(&update.session_token, r))
+                .transpose(),
+            Reply::NotFound => Err(user_not_found(
+                update.user_id.as_deref().unwrap_or_default(),
+            )),
+            other => Err(other.unexpected("update_session")),
+        }
+    }
+
+    async fn delete_session(&self, session_token: &str) -> Result<Option<Session>> {
+        let mut call = SCRIPTS.delete_session.prepare_invoke();
+        call.key(self.keys.session(session_token))
+            .arg(&self.keys.base)
+            .arg(session_token);
+        let value = self.connection.invoke(&call).await?;
+        let session = Record::decode("session", value)?
+            .map(|r| decode_session(session_token, r))
+            .transpose()?;
+        Ok(session.filter(|s| !is_expired(s.expires)))
+    }
+
+    async fn create_verification_token(
+        &self,
+        token: VerificationToken,
+    ) -> Result<VerificationToken> {
+        let token = VerificationToken {
+            expires: truncate_to_millis(token.expires),
+            ..token
+        };
+        let expires = to_unix_millis(token.expires);
+        let mut call = SCRIPTS.create_verification_token.prepare_invoke();
+        call.key(self.keys.verification_token(&token.identifier, &token.token))
+            .arg(format!("{RECORD_VERSION}:{expires}"))
+            .arg(expires);
+        match reply(self.connection.invoke(&call).await?)? {
+            Reply::Ok => Ok(token),
+            Reply::Conflict => Err(AdapterError::conflict(
+                "verification token",
+                "identifier and token",
+            )),
+            other => Err(other.unexpected("create_verification_token")),
+        }
+    }
+
+    async fn use_verification_token(
+        &self,
+        identifier: &str,
+        token: &str,
+    ) -> Result<Option<VerificationToken>> {
+        let value = self
+            .connection
+            .query(redis::cmd("GETDEL").arg(self.keys.verification_token(identifier, token)))
+            .await?;
+        let stored = match value {
+            Value::Nil => return Ok(None),
+            Value::BulkString(bytes) => bytes,
+            _ => return Err(malformed("verification token")),
+        };
+        let expires = std::str::from_utf8(&stored)
+            .ok()
+            .and_then(|s| s.strip_prefix(RECORD_VERSION)?.strip_prefix(':'))
+            .and_then(|ms| ms.parse::<i64>().ok())
+            .ok_or_else(|| malformed("verification token"))?;
+        let expires = stored_instant(expires)?;
+        if is_expired(expires) {
+            return Ok(None);
+        }
+        Ok(Some(VerificationToken {
+            identifier: identifier.to_owned(),
+            token: token.to_owned(),
+            expires,
+        }))
+    }
+
+    async fn create_authenticator(&self, authenticator: Authenticator) -> Result<Authenticator> {
+        let mut call = SCRIPTS.create_authenticator.prepare_invoke();
+        call.key(self.keys.user(&authenticator.user_id))
+            .key(self.keys.authenticator(&authenticator.credential_id))
+            .key(self.keys.user_authenticators(&authenticator.user_id))
+            .arg(&authenticator.credential_id);
+        push_fields(&mut call, &authenticator_fields(&authenticator));
+        match reply(self.connection.invoke(&call).await?)? {
+            Reply::Ok => Ok(authenticator),
+            Reply::NotFound => Err(user_not_found(&authenticator.user_id)),
+            Reply::Conflict => Err(AdapterError::conflict("authenticator", "credential_id")),
+            other => Err(other.unexpected("create_authenticator")),
+        }
+    }
+
+    async fn get_authenticator(&self, credential_id: &str) -> Result<Option<Authenticator>> {
+        let value = self
+            .connection
+            .query(redis::cmd("HGETALL").arg(self.keys.authenticator(credential_id)))
+            .await?;
+        Record::decode("authenticator", value)?
+            .map(decode_authenticator)
+            .transpose()
+    }
+
+    async fn list_authenticators_by_user_id(&self, user_id: &str) -> Result<Vec<Authenticator>> {
+        let mut call = SCRIPTS.list_authenticators.prepare_invoke();
+        call.key(self.keys.user_authenticators(user_id))
+            .arg(&self.keys.base);
+        let Value::Array(items) = self.connection.invoke(&call).await? else {
+            return Err(malformed("authenticator list"));
+        };
+        let mut found = Vec::with_capacity(items.len());
+        for item in items {
+            if let Some(record) = Record::decode("authenticator", item)? {
+                found.push(decode_authenticator(record)?);
+            }
+        }
+        Ok(found)
+    }
+
+    async fn update_authenticator_counter(
+        &self,
+        credential_id: &str,
+        counter: u32,
+    ) -> Result<Authenticator> {
+        let mut call = SCRIPTS.update_authenticator_counter.prepare_invoke();
+        call.key(self.keys.authenticator(credential_id))
+            .arg(counter);
+        let not_found = || AdapterError::not_found("authenticator", "no such credential id");
+        match reply(self.connection.invoke(&call).await?)? {
+            Reply::NotFound => Err(not_found()),
+            Reply::Data(value) => match Record::decode("authenticator", value)? {
+                Some(record) => decode_authenticator(record),
+                None => Err(not_found()),
+            },
+            other => Err(other.unexpected("update_authenticator_counter")),
+        }
+    }
+
+    /// Redis removes expired sessions and verification tokens by itself
+    /// (`PEXPIREAT`), and the per-user session indexes are pruned on every
+    /// session write: there is nothing left to purge, so this returns 0
+    /// without a round trip.
+    async fn purge_expired(&self) -> Result<u64> {
+        Ok(0)
+    }
+}
+
+// --------------------------------------------------------- record encoding
+
+fn push_fields(call: &mut ScriptInvocation<'_>, fields: &[(&'static str, String)]) {
+    for (name, value) in fields {
+        call.arg(*name).arg(value);
+    }
+}
+
+/// The fields of a user hash; absent options are absent fields.
+fn user_fields(user: &User) -> Vec<(&'static str, String)> {
+    let mut fields = vec![("v", RECORD_VERSION.to_owned()), ("id", user.id.clone())];
+    optional(&mut fields, "name", &user.name);
+    optional(&mut fields, "email", &user.email);
+    let verified = user.email_verified.map(|t| to_unix_millis(t).to_string());
+    optional(&mut fields, "emailVerified", &verified);
+    optional(&mut fields, "image", &user.image);
+    fields
+}
+
+fn account_fields(account: &Account) -> Vec<(&'static str, String)> {
+    let mut fields = vec![
+        ("v", RECORD_VERSION.to_owned()),
+        ("userId", account.user_id.clone()),
+        ("type", account.account_type.as_str().to_owned()),
+        ("provider", account.provider.clone()),
+        ("providerAccountId", account.provider_account_id.clone()),
+    ];
+    optional(&mut fields, "access_token", &account.access_token);
+    optional(&mut fields, "refresh_token", &account.refresh_token);
+    let expires_at = account.expires_at.map(|s| s.to_string());
+    optional(&mut fields, "expires_at", &expires_at);
+    optional(&mut fields, "token_type", &account.token_type);
+    optional(&mut fields, "scope", &account.scope);
+    optional(&mut fields, "id_token", &account.id_token);
+    optional(&mut fields, "session_state", &account.session_state);
+    fields
+}
+
+fn authenticator_fields(a: &Authenticator) -> Vec<(&'static str, String)> {
+    let mut fields = vec![
+        ("v", RECORD_VERSION.to_owned()),
+        ("credentialID", a.credential_id.clone()),
+        ("userId", a.user_id.clone()),
+        ("providerAccountId", a.provider_account_id.clone()),
+        ("credentialPublicKey", a.credential_public_key.clone()),
+        ("counter", a.counter.to_string()),
+        ("credentialDeviceType", a.credential_device_type.clone()),
+        ("credentialBackedUp", a.credential_backed_up.to_string()),
+    ];
+    optional(&mut fields, "transports", &a.transports);
+    fields
+}
+
+fn optional(fields: &mut Vec<(&'static str, String)>, name: &'static str, value: &Option<String>) {
+    if let Some(value) = value {
+        fields.push((name, value.clone()));
+    }
+}
+
+/// A stored hash, field by field. Never printed: it may hold tokens.
+struct Record {
+    kind: &'static str,
+    fields: HashMap<String, String>,
+}
+
+impl Record {
+    /// The hash in `value` (an `HGETALL` reply), or `None` for nil or an
+    /// empty hash. Checks the record version.
+    fn decode(kind: &'static str, value: Value) -> Result<Option<Self>> {
+        let pairs: Vec<(Value, Value)> = match value {
+            Value::Nil => return Ok(None),
+            Value::Array(items) => {
+                if items.len() % 2 != 0 {
+                    return Err(malformed(kind));
+                }
+                let mut items = items.into_iter();
+                std::iter::from_fn(|| Some((items.next()?, items.next()?))).collect()
+            }
+            Value::Map(pairs) => pairs,
+            _ => return Err(malformed(kind)),
+        };
+        if pairs.is_empty() {
+            return Ok(None);
+        }
+        let text = |v: Value| match v {
+            Value::BulkString(bytes) => String::from_utf8(bytes).map_err(|_| malformed(kind)),
+            Value::SimpleString(s) => Ok(s),
+            _ => Err(malformed(kind)),
+        };
+        let mut fields = HashMap::with_capacity(pairs.len());
+        for (name, value) in pairs {
+            fields.insert(text(name)?, text(value)?);
+        }
+        let record = Self { kind, fields };
+        match record.fields.get("v").map(String::as_str) {
+            Some(RECORD_VERSION) => Ok(Some(record)),
+            Some(_) => Err(AdapterError::backend(format!(
+                "stored {kind} record has a version this adapter does not read \
+                 (it reads version {RECORD_VERSION})"
+            ))),
+            None => Err(malformed(kind)),
+        }
+    }
+
+    fn optional(&mut self, field: &str) -> Option<String> {
+        self.fields.remove(field)
+    }
+
+    fn required(&mut self, field: &str) -> Result<String> {
+        self.fields.remove(field).ok_or_else(|| {
+            AdapterError::backend(format!(
+                "stored {} record lacks field `{field}`",
+                self.kind
+            ))
+        })
+    }
+
+    fn parsed<T: std::str::FromStr>(&self, field: &str, text: &str) -> Result<T> {
+        text.parse().map_err(|_| {
+            AdapterError::backend(format!(
+                "stored {} record has an invalid `{field}`",
+                self.kind
+            ))
+        })
+    }
+
+    fn instant(&mut self, field: &str) -> Result<Option<OffsetDateTime>> {
+        match self.optional(field) {
+            None => Ok(None),
+            Some(text) => stored_instant(self.parsed(field, &text)?).map(Some),
+        }
+    }
+}
+
+fn decode_user(mut r: Record) -> Result<User> {
+    Ok(User {
+        id: r.required("id")?,
+        name: r.optional("name"),
+        email: r.optional("email"),
+        email_verified: r.instant("emailVerified")?,
+        image: r.optional("image"),
+    })
+}
+
+fn decode_account(mut r: Record) -> Result<Account> {
+    let account_type = r.required("type")?;
+    let account_type: AccountType = r.parsed("type", &account_type)?;
+    let expires_at = match r.optional("expires_at") {
+        Some(text) => Some(r.parsed("expires_at", &text)?),
+        None => None,
+    };
+    Ok(Account {
+        user_id: r.required("userId")?,
+        account_type,
+        provider: r.required("provider")?,
+        provider_account_id: r.required("providerAccountId")?,
+        access_token: r.optional("access_token"),
+        refresh_token: r.optional("refresh_token"),
+        expires_at,
+        token_type: r.optional("token_type"),
+        scope: r.optional("scope"),
+        id_token: r.optional("id_token"),
+        session_state: r.optional("session_state"),
+    })
+}
+
+/// A session hash; the token is the caller's (it is only in the key).
+fn decode_session(session_token: &str, mut r: Record) -> Result<Session> {
+    let expires = r.required("expires")?;
+    let expires = stored_instant(r.parsed("expires", &expires)?)?;
+    Ok(Session {
+        session_token: session_token.to_owned(),
+        user_id: r.required("userId")?,
+        expires,
+    })
+}
+
+fn decode_authenticator(mut r: Record) -> Result<Authenticator> {
+    let counter = r.required("counter")?;
+    let backed_up = r.required("credentialBackedUp")?;
+    Ok(Authenticator {
+        counter: r.parsed("counter", &counter)?,
+        credential_backed_up: r.parsed("credentialBackedUp", &backed_up)?,
+        credential_id: r.required("credentialID")?,
+        user_id: r.required("userId")?,
+        provider_account_id: r.required("providerAccountId")?,
+        credential_public_key: r.required("credentialPublicKey")?,
+        credential_device_type: r.required("credentialDeviceType")?,
+        transports: r.optional("transports"),
+    })
+}
+
+/// An instant read back from storage; out of range means corrupt data.
+fn stored_instant(millis: i64) -> Result<OffsetDateTime> {
+    from_unix_millis("stored timestamp", millis)
+        .map_err(|_| AdapterError::backend("a stored timestamp is out of range"))
+}
+
+fn is_expired(expires: OffsetDateTime) -> bool {
+    expires <= OffsetDateTime::now_utc()
+}
+
+// ----------------------------------------------------------- error mapping
+
+/// What a script answered: a status, or data.
+enum Reply {
+    Ok,
+    Conflict,
+    NotFound,
+    Data(Value),
+}
+
+fn reply(value: Value) -> Result<Reply> {
+    Ok(match value {
+        Value::Okay => Reply::Ok,
+        Value::SimpleString(status) => match status.as_str() {
+            "OK" => Reply::Ok,
+            "CONFLICT" => Reply::Conflict,
+            "NOTFOUND" => Reply::NotFound,
+            _ => return Err(malformed("script status")),
+        },
+        data => Reply::Data(data),
+    })
+}
+
+impl Reply {
+    fn unexpected(self, method: &str) -> AdapterError {
+        malformed(method)
+    }
+}
+
+fn user_not_found(id: &str) -> AdapterError {
+    AdapterError::not_found("user", format!("id {id:?}"))
+}
+
+/// The server answered something this adapter never stores or sends; the
+/// message names the kind of record, never a key or a value.
+fn malformed(what: &str) -> AdapterError {
+    AdapterError::backend(format!("unexpected reply from Redis for {what}"))
+}
+
+/// Connection, protocol, timeout and script errors. Redis error messages
+/// name the command and the problem, not the key or its value; the adapter
+/// never decodes replies through the `redis` crate's typed conversions,
+/// whose errors print the offending value.
+fn backend(error: redis::RedisError) -> AdapterError {
+    AdapterError::backend(error)
+}

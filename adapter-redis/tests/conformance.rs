@@ -1,0 +1,56 @@
+//! The whole conformance suite, on a single Redis node and on a Redis
+//! Cluster, each case under a prefix of its own.
+
+/// The suite against `REDIS_URL` (or a container when a Docker engine
+/// answers).
+mod single {
+    use adapter_conformance::servers::{self, Server};
+    use adapter_redis::{RedisAdapter, RedisOptions};
+
+    async fn adapter() -> RedisAdapter {
+        let url = servers::url(Server::Redis).await;
+        let options = RedisOptions::new().prefix(servers::unique_namespace("conformance"));
+        let adapter = RedisAdapter::connect_with(&url, &options)
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect to Redis at REDIS_URL: {e}"));
+        adapter.migrate().await.expect("migrate");
+        adapter
+    }
+
+    adapter_conformance::conformance_tests!(adapter);
+}
+
+/// The suite against the local Redis Cluster named by `REDIS_CLUSTER_URLS`.
+mod cluster {
+    use adapter_conformance::servers;
+    use adapter_redis::{RedisAdapter, RedisOptions};
+
+    fn node_urls() -> Vec<String> {
+        let urls = std::env::var("REDIS_CLUSTER_URLS").unwrap_or_default();
+        let urls: Vec<String> = urls
+            .split(',')
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(String::from)
+            .collect();
+        assert!(
+            !urls.is_empty(),
+            "REDIS_CLUSTER_URLS is not set: the cluster tests need a running Redis Cluster. \
+             Run `bash scripts/services.sh && source .services/env` in the workspace root \
+             (it starts a three-node cluster on ports 7001-7003 and exports \
+             REDIS_CLUSTER_URLS=redis://127.0.0.1:7001,redis://127.0.0.1:7002,redis://127.0.0.1:7003)."
+        );
+        urls
+    }
+
+    async fn adapter() -> RedisAdapter {
+        let options = RedisOptions::new().prefix(servers::unique_namespace("conformance"));
+        let adapter = RedisAdapter::connect_cluster_with(node_urls(), &options)
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect to the Redis Cluster: {e}"));
+        adapter.migrate().await.expect("migrate");
+        adapter
+    }
+
+    adapter_conformance::conformance_tests!(adapter);
+}
