@@ -514,7 +514,10 @@ impl Adapter for RedisAdapter {
     async fn link_account(&self, account: Account) -> Result<Account> {
         let mut call = SCRIPTS.link_account.prepare_invoke();
         call.key(self.keys.user(&account.user_id))
-            .key(self.keys.account(&account.provider, &account.provider_account_id))
+            .key(
+                self.keys
+                    .account(&account.provider, &account.provider_account_id),
+            )
             .key(self.keys.user_accounts(&account.user_id))
             .arg(Keys::account_member(
                 &account.provider,
@@ -654,9 +657,12 @@ impl Adapter for RedisAdapter {
         };
         let expires = to_unix_millis(token.expires);
         let mut call = SCRIPTS.create_verification_token.prepare_invoke();
-        call.key(self.keys.verification_token(&token.identifier, &token.token))
-            .arg(format!("{RECORD_VERSION}:{expires}"))
-            .arg(expires);
+        call.key(
+            self.keys
+                .verification_token(&token.identifier, &token.token),
+        )
+        .arg(format!("{RECORD_VERSION}:{expires}"))
+        .arg(expires);
         match reply(self.connection.invoke(&call).await?)? {
             Reply::Ok => Ok(token),
             Reply::Conflict => Err(AdapterError::conflict(
@@ -876,10 +882,7 @@ impl Record {
 
     fn required(&mut self, field: &str) -> Result<String> {
         self.fields.remove(field).ok_or_else(|| {
-            AdapterError::backend(format!(
-                "stored {} record lacks field `{field}`",
-                self.kind
-            ))
+            AdapterError::backend(format!("stored {} record lacks field `{field}`", self.kind))
         })
     }
 

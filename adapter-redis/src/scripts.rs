@@ -212,9 +212,12 @@ return {ok = 'OK'}
         r"
 local session = redis.call('HGETALL', KEYS[1])
 if #session == 0 then return false end
-local id = redis.call('HGET', KEYS[1], 'userId')
-if not id then return {session, {}} end
-return {session, redis.call('HGETALL', ARGV[1] .. 'user:' .. id)}
+for i = 1, #session, 2 do
+  if session[i] == 'userId' then
+    return {session, redis.call('HGETALL', ARGV[1] .. 'user:' .. session[i + 1])}
+  end
+end
+return {session, {}}
 ",
     ),
 
