@@ -1,0 +1,20 @@
+//! The whole conformance suite against `POSTGRES_URL`, each case in a schema
+//! of its own.
+
+use adapter_conformance::servers::{Server, unique_namespace, url};
+use adapter_postgres::{PostgresAdapter, PostgresOptions};
+
+async fn adapter() -> PostgresAdapter {
+    let url = url(Server::Postgres).await;
+    let options = PostgresOptions::new(&url)
+        .expect("a PostgreSQL URL")
+        .schema(unique_namespace("authpg"))
+        .max_connections(5);
+    let adapter = PostgresAdapter::with_options(options)
+        .await
+        .expect("connect to PostgreSQL");
+    adapter.migrate().await.expect("migrate");
+    adapter
+}
+
+adapter_conformance::conformance_tests!(adapter);
