@@ -1,1 +1,1022 @@
-//! Work in progress.
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+use std::fmt;
+use std::sync::OnceLock;
+
+use async_trait::async_trait;
+use auth_core::timestamp::{from_unix_millis, parse_iso, to_unix_millis, truncate_to_millis};
+use auth_core::{
+    Account, AccountType, Adapter, AdapterError, Authenticator, NewUser, Result, Session,
+    SessionUpdate, User, UserUpdate, VerificationToken,
+};
+use bson::oid::ObjectId;
+use bson::{Bson, DateTime, Document, doc};
+use futures::{FutureExt, TryStreamExt};
+use mongodb::options::{ClientOptions, IndexOptions, ReturnDocument};
+use mongodb::{Client, ClientSession, Collection, Database, IndexModel};
+use time::OffsetDateTime;
+
+/// The database used when the connection string names none.
+pub const DEFAULT_DATABASE: &str = "auth";
+
+/// Collection of users, as the Auth.js MongoDB adapter names it.
+pub const USERS: &str = "users";
+/// Collection of provider accounts, as the Auth.js MongoDB adapter names it.
+pub const ACCOUNTS: &str = "accounts";
+/// Collection of sessions, as the Auth.js MongoDB adapter names it.
+pub const SESSIONS: &str = "sessions";
+/// Collection of verification tokens, as the Auth.js MongoDB adapter names it.
+pub const VERIFICATION_TOKENS: &str = "verification_tokens";
+/// Collection of passkey authenticators: ours, shaped like the Prisma model
+/// (the official MongoDB adapter has none).
+pub const AUTHENTICATORS: &str = "authenticators";
+
+/// A field that exists only inside a transaction that claims a user: set and
+/// removed again in one `update` command, so the committed user document is
+/// unchanged but the write conflicts with a concurrent `delete_user`.
+const CLAIM_FIELD: &str = "__authjs_rs_claim";
+
+// ------------------------------------------------------------------ adapter
+
+/// The MongoDB adapter: users, accounts, sessions, verification tokens and
+/// authenticators in one database, in the layout of the Auth.js MongoDB
+/// adapter. See the [crate documentation](crate).
+///
+/// Cloning is cheap: clones share the driver's connection pool.
+#[derive(Clone)]
+pub struct MongodbAdapter {
+    client: Client,
+    database: Database,
+    users: Collection<Document>,
+    accounts: Collection<Document>,
+    sessions: Collection<Document>,
+    tokens: Collection<Document>,
+    authenticators: Collection<Document>,
+    /// Whether the deployment runs multi-document transactions (a replica
+    /// set or a sharded cluster); asked once, on first need.
+    transactions: std::sync::Arc<OnceLock<bool>>,
+}
+
+impl fmt::Debug for MongodbAdapter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MongodbAdapter")
+            .field("database", &self.database.name())
+            .field("transactions", &self.transactions.get())
+            .finish_non_exhaustive()
+    }
+}
+
+impl MongodbAdapter {
+    /// Connects with a MongoDB connection string
+    /// (`mongodb://host:27017/mydb?replicaSet=rs0`, `mongodb+srv://...`).
+    /// The database is the one the string names, else [`DEFAULT_DATABASE`];
+    /// pool size and timeouts are the string's options.
+    ///
+    /// The driver connects lazily: an unreachable server shows up as a
+    /// `Backend` error on the first call (e.g. [`migrate`](Self::migrate)).
+    ///
+    /// Errors: `InvalidInput` (field `url`) for a string the driver rejects.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let options = ClientOptions::parse(url)
+            .await
+            .map_err(|e| AdapterError::invalid_input("url", MongoError(e).to_string()))?;
+        let database = options
+            .default_database
+            .clone()
+            .unwrap_or_else(|| DEFAULT_DATABASE.to_owned());
+        let client = Client::with_options(options)
+            .map_err(|e| AdapterError::invalid_input("url", MongoError(e).to_string()))?;
+        Ok(Self::from_client(client, &database))
+    }
+
+    /// An adapter on an existing client, storing everything in `database`
+    /// (its namespace: two adapters on different databases share nothing).
+    pub fn from_client(client: Client, database: &str) -> Self {
+        let db = client.database(database);
+        Self {
+            users: db.collection(USERS),
+            accounts: db.collection(ACCOUNTS),
+            sessions: db.collection(SESSIONS),
+            tokens: db.collection(VERIFICATION_TOKENS),
+            authenticators: db.collection(AUTHENTICATORS),
+            database: db,
+            client,
+            transactions: Default::default(),
+        }
+    }
+
+    /// The driver client, e.g. to share its pool with other code.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The database holding the collections.
+    pub fn database(&self) -> &Database {
+        &self.database
+    }
+
+    /// Creates every index the adapter relies on (see the crate README).
+    /// Safe to run at every start: existing indexes with the same
+    /// definition are left alone. Collections are created by the server on
+    /// first use.
+    ///
+    /// Errors: `Backend` if the server is unreachable or an index of the
+    /// same name exists with another definition.
+    pub async fn migrate(&self) -> Result<()> {
+        let unique = || IndexOptions::builder().unique(true).build();
+        let ttl = || {
+            IndexOptions::builder()
+                .expire_after(std::time::Duration::ZERO)
+                .build()
+        };
+        let index = |keys: Document, options: Option<IndexOptions>| {
+            IndexModel::builder().keys(keys).options(options).build()
+        };
+        let email = IndexOptions::builder()
+            .unique(true)
+            .partial_filter_expression(doc! { "email": { "$type": "string" } })
+            .build();
+        let plan = [
+            (&self.users, vec![index(doc! { "email": 1 }, Some(email))]),
+            (
+                &self.accounts,
+                vec![
+                    index(
+                        doc! { "provider": 1, "providerAccountId": 1 },
+                        Some(unique()),
+                    ),
+                    index(doc! { "userId": 1 }, None),
+                ],
+            ),
+            (
+                &self.sessions,
+                vec![
+                    index(doc! { "sessionToken": 1 }, Some(unique())),
+                    index(doc! { "userId": 1 }, None),
+                    index(doc! { "expires": 1 }, Some(ttl())),
+                ],
+            ),
+            (
+                &self.tokens,
+                vec![
+                    index(doc! { "identifier": 1, "token": 1 }, Some(unique())),
+                    index(doc! { "expires": 1 }, Some(ttl())),
+                ],
+            ),
+            (
+                &self.authenticators,
+                vec![
+                    index(doc! { "credentialID": 1 }, Some(unique())),
+                    index(doc! { "userId": 1 }, None),
+                ],
+            ),
+        ];
+        for (collection, indexes) in plan {
+            collection.create_indexes(indexes).await.map_err(backend)?;
+        }
+        Ok(())
+    }
+
+    /// Whether the deployment supports multi-document transactions: a
+    /// replica set member or a `mongos` does, a standalone `mongod` does not.
+    async fn supports_transactions(&self) -> Result<bool> {
+        if let Some(known) = self.transactions.get() {
+            return Ok(*known);
+        }
+        let hello = self
+            .client
+            .database("admin")
+            .run_command(doc! { "hello": 1 })
+            .await
+            .map_err(backend)?;
+        let supported = hello.contains_key("setName")
+            || hello.get_str("msg").is_ok_and(|msg| msg == "isdbgrid");
+        Ok(*self.transactions.get_or_init(|| supported))
+    }
+
+    /// In a transaction: writes the user document (and puts it back as it
+    /// was) so that this transaction and a concurrent `delete_user` cannot
+    /// both commit. `false` if the user does not exist.
+    async fn claim_user(
+        &self,
+        user_id: ObjectId,
+        session: &mut ClientSession,
+    ) -> mongodb::error::Result<bool> {
+        let reply = self
+            .database
+            .run_command(doc! {
+                "update": USERS,
+                "updates": [
+                    { "q": { "_id": user_id }, "u": { "$set": { CLAIM_FIELD: true } } },
+                    { "q": { "_id": user_id }, "u": { "$unset": { CLAIM_FIELD: "" } } },
+                ],
+                "ordered": true,
+            })
+            .session(&mut *session)
+            .await?;
+        Ok(number(reply.get("n")).is_some_and(|n| n > 0))
+    }
+
+    /// Inserts `record` into `collection` only if user `user_id` exists, in
+    /// a transaction that conflicts with a concurrent `delete_user` where the
+    /// deployment has transactions; else checks, then inserts.
+    async fn insert_for_user(
+        &self,
+        collection: &Collection<Document>,
+        user_id: &str,
+        record: Document,
+        conflict: (&'static str, &'static str),
+    ) -> Result<()> {
+        let missing = || AdapterError::not_found("user", format!("id {user_id:?}"));
+        let oid = parse_id(user_id).ok_or_else(missing)?;
+        let inserted = if self.supports_transactions().await? {
+            let mut session = self.client.start_session().await.map_err(backend)?;
+            session
+                .start_transaction()
+                .and_run(
+                    (self.clone(), collection.clone(), record),
+                    |session, (adapter, collection, record)| {
+                        async move {
+                            if !adapter.claim_user(oid, session).await? {
+                                return Ok(false);
+                            }
+                            collection
+                                .insert_one(record.clone())
+                                .session(session)
+                                .await?;
+                            Ok(true)
+                        }
+                        .boxed()
+                    },
+                )
+                .await
+        } else {
+            // No transactions: a user deleted between the check and the
+            // insert leaves an orphan, which `get_session_and_user` and
+            // `get_user_by_account` never resolve (their `$lookup` finds no
+            // user).
+            match self.user_exists(oid).await? {
+                false => Ok(false),
+                true => collection.insert_one(record).await.map(|_| true),
+            }
+        };
+        match inserted {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(missing()),
+            Err(e) => Err(write_error(e, conflict.0, conflict.1)),
+        }
+    }
+
+    async fn user_exists(&self, id: ObjectId) -> Result<bool> {
+        let found = self
+            .users
+            .find_one(doc! { "_id": id })
+            .projection(doc! { "_id": 1 })
+            .await
+            .map_err(backend)?;
+        Ok(found.is_some())
+    }
+
+    /// Runs an aggregation expected to yield at most one document.
+    async fn first(
+        &self,
+        collection: &Collection<Document>,
+        pipeline: Vec<Document>,
+    ) -> Result<Option<Document>> {
+        let mut cursor = collection.aggregate(pipeline).await.map_err(backend)?;
+        cursor.try_next().await.map_err(backend)
+    }
+}
+
+/// `$lookup` + `$unwind` of the user a record's `userId` points to; records
+/// whose user is gone drop out.
+fn join_user() -> [Document; 2] {
+    [
+        doc! { "$lookup": {
+            "from": USERS,
+            "localField": "userId",
+            "foreignField": "_id",
+            "as": "user",
+        } },
+        doc! { "$unwind": "$user" },
+    ]
+}
+
+// ------------------------------------------------------------- trait impl
+
+#[async_trait]
+impl Adapter for MongodbAdapter {
+    async fn create_user(&self, user: NewUser) -> Result<User> {
+        let id = ObjectId::new();
+        let record = doc! {
+            "_id": id,
+            "name": opt_str(&user.name),
+            "email": opt_str(&user.email),
+            "emailVerified": opt_date(user.email_verified),
+            "image": opt_str(&user.image),
+        };
+        self.users
+            .insert_one(record)
+            .await
+            .map_err(|e| write_error(e, "user", "email"))?;
+        let mut user = user.into_user(id.to_hex());
+        user.email_verified = user.email_verified.map(truncate_to_millis);
+        Ok(user)
+    }
+
+    async fn get_user(&self, id: &str) -> Result<Option<User>> {
+        let Some(oid) = parse_id(id) else {
+            return Ok(None);
+        };
+        let found = self
+            .users
+            .find_one(doc! { "_id": oid })
+            .await
+            .map_err(backend)?;
+        found.as_ref().map(read_user).transpose()
+    }
+
+    async fn get_user_by_email(&self, email: &str) -> Result<Option<User>> {
+        let found = self
+            .users
+            .find_one(doc! { "email": email })
+            .await
+            .map_err(backend)?;
+        found.as_ref().map(read_user).transpose()
+    }
+
+    async fn get_user_by_account(
+        &self,
+        provider: &str,
+        provider_account_id: &str,
+    ) -> Result<Option<User>> {
+        let mut pipeline = vec![
+            doc! { "$match": { "provider": provider, "providerAccountId": provider_account_id } },
+            doc! { "$limit": 1 },
+        ];
+        pipeline.extend(join_user());
+        pipeline.push(doc! { "$project": { "user": 1 } });
+        let Some(found) = self.first(&self.accounts, pipeline).await? else {
+            return Ok(None);
+        };
+        read_user(sub_document(&found, "user")?).map(Some)
+    }
+
+    async fn update_user(&self, update: UserUpdate) -> Result<User> {
+        let missing = || AdapterError::not_found("user", format!("id {:?}", update.id));
+        let oid = parse_id(&update.id).ok_or_else(missing)?;
+        let mut set = Document::new();
+        if let Some(name) = &update.name {
+            set.insert("name", opt_str(name));
+        }
+        if let Some(email) = &update.email {
+            set.insert("email", opt_str(email));
+        }
+        if let Some(verified) = update.email_verified {
+            set.insert("emailVerified", opt_date(verified));
+        }
+        if let Some(image) = &update.image {
+            set.insert("image", opt_str(image));
+        }
+        let found = if set.is_empty() {
+            self.users.find_one(doc! { "_id": oid }).await
+        } else {
+            self.users
+                .find_one_and_update(doc! { "_id": oid }, doc! { "$set": set })
+                .return_document(ReturnDocument::After)
+                .await
+        }
+        .map_err(|e| write_error(e, "user", "email"))?;
+        read_user(&found.ok_or_else(missing)?)
+    }
+
+    async fn delete_user(&self, id: &str) -> Result<Option<User>> {
+        let Some(oid) = parse_id(id) else {
+            return Ok(None);
+        };
+        let owned = doc! { "userId": oid };
+        let deleted = if self.supports_transactions().await? {
+            let mut session = self.client.start_session().await.map_err(backend)?;
+            session
+                .start_transaction()
+                .and_run(
+                    (self.clone(), owned.clone()),
+                    |session, (adapter, owned)| {
+                        async move {
+                            // The user first: its write conflicts with any
+                            // transaction that claimed it to add a record.
+                            let Some(user) = adapter
+                                .users
+                                .find_one_and_delete(doc! { "_id": oid })
+                                .session(&mut *session)
+                                .await?
+                            else {
+                                return Ok(None);
+                            };
+                            for collection in [
+                                &adapter.sessions,
+                                &adapter.accounts,
+                                &adapter.authenticators,
+                            ] {
+                                collection
+                                    .delete_many(owned.clone())
+                                    .session(&mut *session)
+                                    .await?;
+                            }
+                            Ok(Some(user))
+                        }
+                        .boxed()
+                    },
+                )
+                .await
+                .map_err(backend)?
+        } else {
+            // The user goes first so that no session resolves to a deleted
+            // user even if a later step fails; rerunning finishes the job.
+            let user = self
+                .users
+                .find_one_and_delete(doc! { "_id": oid })
+                .await
+                .map_err(backend)?;
+            for collection in [&self.sessions, &self.accounts, &self.authenticators] {
+                collection
+                    .delete_many(owned.clone())
+                    .await
+                    .map_err(backend)?;
+            }
+            user
+        };
+        deleted.as_ref().map(read_user).transpose()
+    }
+
+    async fn link_account(&self, account: Account) -> Result<Account> {
+        let user_id = parse_id(&account.user_id)
+            .ok_or_else(|| AdapterError::not_found("user", format!("id {:?}", account.user_id)))?;
+        let mut record = doc! {
+            "userId": user_id,
+            "type": account.account_type.as_str(),
+            "provider": &account.provider,
+            "providerAccountId": &account.provider_account_id,
+        };
+        // Absent token fields are left out, as Auth.js leaves out what a
+        // provider did not send.
+        for (field, value) in [
+            ("access_token", &account.access_token),
+            ("refresh_token", &account.refresh_token),
+            ("token_type", &account.token_type),
+            ("scope", &account.scope),
+            ("id_token", &account.id_token),
+            ("session_state", &account.session_state),
+        ] {
+            if let Some(value) = value {
+                record.insert(field, value);
+            }
+        }
+        if let Some(expires_at) = account.expires_at {
+            record.insert("expires_at", expires_at);
+        }
+        self.insert_for_user(
+            &self.accounts,
+            &account.user_id,
+            record,
+            ("account", "provider_account_id"),
+        )
+        .await?;
+        Ok(account)
+    }
+
+    async fn unlink_account(
+        &self,
+        provider: &str,
+        provider_account_id: &str,
+    ) -> Result<Option<Account>> {
+        let found = self
+            .accounts
+            .find_one_and_delete(
+                doc! { "provider": provider, "providerAccountId": provider_account_id },
+            )
+            .await
+            .map_err(backend)?;
+        found.as_ref().map(read_account).transpose()
+    }
+
+    async fn get_account(
+        &self,
+        provider: &str,
+        provider_account_id: &str,
+    ) -> Result<Option<Account>> {
+        let found = self
+            .accounts
+            .find_one(doc! { "provider": provider, "providerAccountId": provider_account_id })
+            .await
+            .map_err(backend)?;
+        found.as_ref().map(read_account).transpose()
+    }
+
+    async fn create_session(&self, session: Session) -> Result<Session> {
+        let user_id = parse_id(&session.user_id)
+            .ok_or_else(|| AdapterError::not_found("user", format!("id {:?}", session.user_id)))?;
+        let record = doc! {
+            "sessionToken": &session.session_token,
+            "userId": user_id,
+            "expires": date(session.expires),
+        };
+        self.insert_for_user(
+            &self.sessions,
+            &session.user_id,
+            record,
+            ("session", "session_token"),
+        )
+        .await?;
+        Ok(Session {
+            expires: truncate_to_millis(session.expires),
+            ..session
+        })
+    }
+
+    async fn get_session_and_user(&self, session_token: &str) -> Result<Option<(Session, User)>> {
+        let mut pipeline = vec![
+            doc! { "$match": {
+                "sessionToken": session_token,
+                // TTL deletion is lazy: expired sessions may still be there.
+                "expires": { "$gt": date(OffsetDateTime::now_utc()) },
+            } },
+            doc! { "$limit": 1 },
+        ];
+        pipeline.extend(join_user());
+        let Some(found) = self.first(&self.sessions, pipeline).await? else {
+            return Ok(None);
+        };
+        let user = read_user(sub_document(&found, "user")?)?;
+        Ok(Some((read_session(&found)?, user)))
+    }
+
+    async fn update_session(&self, update: SessionUpdate) -> Result<Option<Session>> {
+        let mut set = Document::new();
+        if let Some(expires) = update.expires {
+            set.insert("expires", date(expires));
+        }
+        let filter = doc! { "sessionToken": &update.session_token };
+        let Some(user_id) = &update.user_id else {
+            let found = if set.is_empty() {
+                self.sessions.find_one(filter).await
+            } else {
+                self.sessions
+                    .find_one_and_update(filter, doc! { "$set": set })
+                    .return_document(ReturnDocument::After)
+                    .await
+            }
+            .map_err(backend)?;
+            return found.as_ref().map(read_session).transpose();
+        };
+        // A new owner must exist, and must not be deleted under our feet.
+        let missing = || AdapterError::not_found("user", format!("id {user_id:?}"));
+        let oid = parse_id(user_id).ok_or_else(missing)?;
+        set.insert("userId", oid);
+        let change = doc! { "$set": set };
+        let found = if self.supports_transactions().await? {
+            let mut session = self.client.start_session().await.map_err(backend)?;
+            session
+                .start_transaction()
+                .and_run(
+                    (self.clone(), filter.clone(), change.clone()),
+                    |session, (adapter, filter, change)| {
+                        async move {
+                            if !adapter.claim_user(oid, session).await? {
+                                return Ok(None);
+                            }
+                            let updated = adapter
+                                .sessions
+                                .find_one_and_update(filter.clone(), change.clone())
+                                .return_document(ReturnDocument::After)
+                                .session(session)
+                                .await?;
+                            Ok(Some(updated))
+                        }
+                        .boxed()
+                    },
+                )
+                .await
+                .map_err(backend)?
+        } else if self.user_exists(oid).await? {
+            let updated = self
+                .sessions
+                .find_one_and_update(filter, change)
+                .return_document(ReturnDocument::After)
+                .await
+                .map_err(backend)?;
+            Some(updated)
+        } else {
+            None
+        };
+        let updated = found.ok_or_else(missing)?;
+        updated.as_ref().map(read_session).transpose()
+    }
+
+    async fn delete_session(&self, session_token: &str) -> Result<Option<Session>> {
+        let found = self
+            .sessions
+            .find_one_and_delete(doc! { "sessionToken": session_token })
+            .await
+            .map_err(backend)?;
+        found.as_ref().map(read_session).transpose()
+    }
+
+    async fn create_verification_token(
+        &self,
+        token: VerificationToken,
+    ) -> Result<VerificationToken> {
+        let record = doc! {
+            "identifier": &token.identifier,
+            "token": &token.token,
+            "expires": date(token.expires),
+        };
+        self.tokens
+            .insert_one(record)
+            .await
+            .map_err(|e| write_error(e, "verification_token", "token"))?;
+        Ok(VerificationToken {
+            expires: truncate_to_millis(token.expires),
+            ..token
+        })
+    }
+
+    async fn use_verification_token(
+        &self,
+        identifier: &str,
+        token: &str,
+    ) -> Result<Option<VerificationToken>> {
+        let found = self
+            .tokens
+            .find_one_and_delete(doc! { "identifier": identifier, "token": token })
+            .await
+            .map_err(backend)?;
+        let Some(found) = found else {
+            return Ok(None);
+        };
+        let token = read_verification_token(&found)?;
+        // Consumed either way; an expired one does not sign anyone in.
+        Ok((token.expires > OffsetDateTime::now_utc()).then_some(token))
+    }
+
+    async fn create_authenticator(&self, authenticator: Authenticator) -> Result<Authenticator> {
+        let user_id = parse_id(&authenticator.user_id).ok_or_else(|| {
+            AdapterError::not_found("user", format!("id {:?}", authenticator.user_id))
+        })?;
+        let record = doc! {
+            "credentialID": &authenticator.credential_id,
+            "userId": user_id,
+            "providerAccountId": &authenticator.provider_account_id,
+            "credentialPublicKey": &authenticator.credential_public_key,
+            "counter": counter(authenticator.counter),
+            "credentialDeviceType": &authenticator.credential_device_type,
+            "credentialBackedUp": authenticator.credential_backed_up,
+            "transports": opt_str(&authenticator.transports),
+        };
+        self.insert_for_user(
+            &self.authenticators,
+            &authenticator.user_id,
+            record,
+            ("authenticator", "credential_id"),
+        )
+        .await?;
+        Ok(authenticator)
+    }
+
+    async fn get_authenticator(&self, credential_id: &str) -> Result<Option<Authenticator>> {
+        let found = self
+            .authenticators
+            .find_one(doc! { "credentialID": credential_id })
+            .await
+            .map_err(backend)?;
+        found.as_ref().map(read_authenticator).transpose()
+    }
+
+    async fn list_authenticators_by_user_id(&self, user_id: &str) -> Result<Vec<Authenticator>> {
+        let Some(oid) = parse_id(user_id) else {
+            return Ok(Vec::new());
+        };
+        let found: Vec<Document> = self
+            .authenticators
+            .find(doc! { "userId": oid })
+            .await
+            .map_err(backend)?
+            .try_collect()
+            .await
+            .map_err(backend)?;
+        found.iter().map(read_authenticator).collect()
+    }
+
+    async fn update_authenticator_counter(
+        &self,
+        credential_id: &str,
+        new_counter: u32,
+    ) -> Result<Authenticator> {
+        let found = self
+            .authenticators
+            .find_one_and_update(
+                doc! { "credentialID": credential_id },
+                doc! { "$set": { "counter": counter(new_counter) } },
+            )
+            .return_document(ReturnDocument::After)
+            .await
+            .map_err(backend)?;
+        let found = found.ok_or_else(|| {
+            AdapterError::not_found("authenticator", format!("credential id {credential_id:?}"))
+        })?;
+        read_authenticator(&found)
+    }
+
+    async fn purge_expired(&self) -> Result<u64> {
+        let expired = doc! { "expires": { "$lte": date(OffsetDateTime::now_utc()) } };
+        let mut removed = 0;
+        for collection in [&self.sessions, &self.tokens] {
+            let result = collection
+                .delete_many(expired.clone())
+                .await
+                .map_err(backend)?;
+            removed += result.deleted_count;
+        }
+        Ok(removed)
+    }
+}
+
+// ------------------------------------------------------- values to BSON
+
+/// An id we issued: exactly 24 lowercase hex digits (the form
+/// `ObjectId::to_hex` writes, so lookups stay exact). Anything else names no
+/// record.
+fn parse_id(id: &str) -> Option<ObjectId> {
+    let well_formed = id.len() == 24 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    well_formed.then(|| ObjectId::parse_str(id).ok()).flatten()
+}
+
+/// A BSON date, truncated to the millisecond.
+fn date(instant: OffsetDateTime) -> DateTime {
+    DateTime::from_millis(to_unix_millis(truncate_to_millis(instant)))
+}
+
+fn opt_date(instant: Option<OffsetDateTime>) -> Bson {
+    instant.map_or(Bson::Null, |t| Bson::DateTime(date(t)))
+}
+
+fn opt_str(value: &Option<String>) -> Bson {
+    value.clone().map_or(Bson::Null, Bson::String)
+}
+
+/// Prisma stores `Int` as a 32-bit integer; counters above `i32::MAX` (valid
+/// in WebAuthn) become 64-bit so that they are kept exactly.
+fn counter(value: u32) -> Bson {
+    i32::try_from(value).map_or(Bson::Int64(i64::from(value)), Bson::Int32)
+}
+
+// ------------------------------------------------------- BSON to values
+
+fn corrupt(collection: &str, field: &str, found: &Bson) -> AdapterError {
+    AdapterError::backend(format!(
+        "stored {collection}.{field} has an unexpected type ({:?})",
+        found.element_type()
+    ))
+}
+
+/// `None` for a missing field or `null`: Auth.js writes both.
+fn field<'d>(record: &'d Document, name: &str) -> Option<&'d Bson> {
+    record.get(name).filter(|v| !matches!(v, Bson::Null))
+}
+
+fn opt_string(collection: &str, record: &Document, name: &str) -> Result<Option<String>> {
+    match field(record, name) {
+        None => Ok(None),
+        Some(Bson::String(s)) => Ok(Some(s.clone())),
+        Some(other) => Err(corrupt(collection, name, other)),
+    }
+}
+
+fn string(collection: &str, record: &Document, name: &str) -> Result<String> {
+    opt_string(collection, record, name)?
+        .ok_or_else(|| AdapterError::backend(format!("stored {collection}.{name} is missing")))
+}
+
+/// A date as MongoDB stores it; ISO-8601 text is read too.
+fn opt_instant(collection: &str, record: &Document, name: &str) -> Result<Option<OffsetDateTime>> {
+    match field(record, name) {
+        None => Ok(None),
+        Some(Bson::DateTime(d)) => from_unix_millis("expires", d.timestamp_millis())
+            .map(Some)
+            .map_err(|e| AdapterError::backend(format!("stored {collection}.{name}: {e}"))),
+        Some(Bson::String(text)) => parse_iso(text).map(Some),
+        Some(other) => Err(corrupt(collection, name, other)),
+    }
+}
+
+fn instant(collection: &str, record: &Document, name: &str) -> Result<OffsetDateTime> {
+    opt_instant(collection, record, name)?
+        .ok_or_else(|| AdapterError::backend(format!("stored {collection}.{name} is missing")))
+}
+
+/// An integer stored as int32, int64 or an integral double (JavaScript
+/// numbers beyond int32 are stored as doubles by the Node.js driver).
+fn number(value: Option<&Bson>) -> Option<i64> {
+    match value? {
+        Bson::Int32(n) => Some(i64::from(*n)),
+        Bson::Int64(n) => Some(*n),
+        Bson::Double(f) if f.fract() == 0.0 && f.abs() < 9.3e18 => Some(*f as i64),
+        _ => None,
+    }
+}
+
+/// An id: the hex of an ObjectId, or a string id written by other code.
+fn id(collection: &str, record: &Document, name: &str) -> Result<String> {
+    match record.get(name) {
+        Some(Bson::ObjectId(oid)) => Ok(oid.to_hex()),
+        Some(Bson::String(s)) => Ok(s.clone()),
+        Some(other) => Err(corrupt(collection, name, other)),
+        None => Err(AdapterError::backend(format!(
+            "stored {collection}.{name} is missing"
+        ))),
+    }
+}
+
+fn sub_document<'d>(record: &'d Document, name: &str) -> Result<&'d Document> {
+    record
+        .get_document(name)
+        .map_err(|e| AdapterError::backend(format!("joined {name}: {e}")))
+}
+
+fn read_user(record: &Document) -> Result<User> {
+    Ok(User {
+        id: id(USERS, record, "_id")?,
+        name: opt_string(USERS, record, "name")?,
+        email: opt_string(USERS, record, "email")?,
+        email_verified: opt_instant(USERS, record, "emailVerified")?,
+        image: opt_string(USERS, record, "image")?,
+    })
+}
+
+fn read_account(record: &Document) -> Result<Account> {
+    let s = |name| opt_string(ACCOUNTS, record, name);
+    let account_type: AccountType = string(ACCOUNTS, record, "type")?
+        .parse()
+        .map_err(|e: AdapterError| AdapterError::backend(format!("stored accounts.type: {e}")))?;
+    let expires_at = match field(record, "expires_at") {
+        None => None,
+        Some(value) => {
+            Some(number(Some(value)).ok_or_else(|| corrupt(ACCOUNTS, "expires_at", value))?)
+        }
+    };
+    Ok(Account {
+        user_id: id(ACCOUNTS, record, "userId")?,
+        account_type,
+        provider: string(ACCOUNTS, record, "provider")?,
+        provider_account_id: string(ACCOUNTS, record, "providerAccountId")?,
+        access_token: s("access_token")?,
+        refresh_token: s("refresh_token")?,
+        expires_at,
+        token_type: s("token_type")?,
+        scope: s("scope")?,
+        id_token: s("id_token")?,
+        session_state: s("session_state")?,
+    })
+}
+
+fn read_session(record: &Document) -> Result<Session> {
+    Ok(Session {
+        session_token: string(SESSIONS, record, "sessionToken")?,
+        user_id: id(SESSIONS, record, "userId")?,
+        expires: instant(SESSIONS, record, "expires")?,
+    })
+}
+
+fn read_verification_token(record: &Document) -> Result<VerificationToken> {
+    Ok(VerificationToken {
+        identifier: string(VERIFICATION_TOKENS, record, "identifier")?,
+        token: string(VERIFICATION_TOKENS, record, "token")?,
+        expires: instant(VERIFICATION_TOKENS, record, "expires")?,
+    })
+}
+
+fn read_authenticator(record: &Document) -> Result<Authenticator> {
+    let s = |name| string(AUTHENTICATORS, record, name);
+    let counter = field(record, "counter").unwrap_or(&Bson::Null);
+    let counter = number(Some(counter))
+        .and_then(|n| u32::try_from(n).ok())
+        .ok_or_else(|| corrupt(AUTHENTICATORS, "counter", counter))?;
+    let backed_up = match field(record, "credentialBackedUp") {
+        Some(Bson::Boolean(b)) => *b,
+        other => {
+            return Err(corrupt(
+                AUTHENTICATORS,
+                "credentialBackedUp",
+                other.unwrap_or(&Bson::Null),
+            ));
+        }
+    };
+    Ok(Authenticator {
+        credential_id: s("credentialID")?,
+        user_id: id(AUTHENTICATORS, record, "userId")?,
+        provider_account_id: s("providerAccountId")?,
+        credential_public_key: s("credentialPublicKey")?,
+        counter,
+        credential_device_type: s("credentialDeviceType")?,
+        credential_backed_up: backed_up,
+        transports: opt_string(AUTHENTICATORS, record, "transports")?,
+    })
+}
+
+// ------------------------------------------------------------ error mapping
+
+/// A driver error, as the source of [`AdapterError::Backend`].
+///
+/// Its `Display` and `Debug` leave out the messages the server sends back,
+/// which may quote the values of a failed write (a duplicate-key message
+/// quotes the session token); the error code, its name and the driver's own
+/// description remain. [`MongoError::driver_error`] gives the whole error.
+pub struct MongoError(mongodb::error::Error);
+
+impl MongoError {
+    /// The driver's error, with the server's messages.
+    pub fn driver_error(&self) -> &mongodb::error::Error {
+        &self.0
+    }
+
+    /// The server's error code, if the server refused the operation.
+    pub fn code(&self) -> Option<i32> {
+        server_code(&self.0)
+    }
+}
+
+impl fmt::Display for MongoError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use mongodb::error::{ErrorKind, WriteFailure};
+        match self.0.kind.as_ref() {
+            ErrorKind::Command(e) => write!(
+                f,
+                "the server refused the command: error {} ({})",
+                e.code, e.code_name
+            ),
+            ErrorKind::Write(WriteFailure::WriteError(e)) => write!(
+                f,
+                "the server refused the write: error {} ({})",
+                e.code,
+                e.code_name.as_deref().unwrap_or("unnamed")
+            ),
+            ErrorKind::Write(WriteFailure::WriteConcernError(e)) => write!(
+                f,
+                "write concern failed: error {} ({})",
+                e.code, e.code_name
+            ),
+            ErrorKind::InsertMany(_) | ErrorKind::BulkWrite(_) => {
+                write!(
+                    f,
+                    "the server refused a batch write: error {:?}",
+                    self.code()
+                )
+            }
+            ErrorKind::Transaction { .. } => write!(f, "the transaction failed or timed out"),
+            _ => write!(f, "{}", self.0),
+        }
+    }
+}
+
+impl fmt::Debug for MongoError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("MongoError")
+            .field(&format_args!("{self}"))
+            .finish()
+    }
+}
+
+impl std::error::Error for MongoError {}
+
+fn server_code(error: &mongodb::error::Error) -> Option<i32> {
+    use mongodb::error::{ErrorKind, WriteFailure};
+    match error.kind.as_ref() {
+        ErrorKind::Command(e) => Some(e.code),
+        ErrorKind::Write(WriteFailure::WriteError(e)) => Some(e.code),
+        ErrorKind::Write(WriteFailure::WriteConcernError(e)) => Some(e.code),
+        ErrorKind::InsertMany(e) => e
+            .write_errors
+            .as_ref()
+            .and_then(|errors| errors.first())
+            .map(|e| e.code),
+        _ => None,
+    }
+}
+
+fn backend(error: mongodb::error::Error) -> AdapterError {
+    AdapterError::backend(MongoError(error))
+}
+
+/// Duplicate key (`E11000`) → `Conflict` on `entity`'s `key`; anything
+/// else → `Backend`.
+fn write_error(
+    error: mongodb::error::Error,
+    entity: &'static str,
+    key: &'static str,
+) -> AdapterError {
+    match server_code(&error) {
+        Some(11000 | 11001) => AdapterError::conflict(entity, key),
+        _ => backend(error),
+    }
+}

@@ -1,0 +1,25 @@
+//! The whole conformance suite against `MONGODB_URL` (or a `mongo:7`
+//! replica-set container when a Docker engine answers), each case in a
+//! database of its own.
+
+use adapter_conformance::servers::{self, Server};
+use adapter_mongodb::MongodbAdapter;
+use mongodb::Client;
+use mongodb::options::ClientOptions;
+
+async fn adapter() -> MongodbAdapter {
+    let url = servers::url(Server::Mongodb).await;
+    let mut options = ClientOptions::parse(&url)
+        .await
+        .unwrap_or_else(|e| panic!("MONGODB_URL is not a MongoDB connection string: {e}"));
+    options.max_pool_size = Some(8);
+    let client = Client::with_options(options).expect("a MongoDB client");
+    let adapter = MongodbAdapter::from_client(client, &servers::unique_namespace("mg"));
+    adapter
+        .migrate()
+        .await
+        .unwrap_or_else(|e| panic!("cannot migrate on the server at MONGODB_URL: {e}"));
+    adapter
+}
+
+adapter_conformance::conformance_tests!(adapter);
