@@ -236,6 +236,32 @@ impl MysqlAdapter {
         .transpose()
     }
 
+    /// Deletes the user in one transaction and returns its row, if any.
+    ///
+    /// All or nothing: the row lock keeps new sessions, accounts and
+    /// authenticators of this user waiting on their foreign-key check until
+    /// the delete (and its cascade) commits; then they fail as NotFound.
+    async fn delete_user_row(&self, id: &str) -> sqlx::Result<Option<MySqlRow>> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(
+            "SELECT `id`, `name`, `email`, `emailVerified`, `image` FROM `User` \
+             WHERE `id` = ? AND `id` = CAST(? AS BINARY) FOR UPDATE",
+        )
+        .bind(id)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if row.is_some() {
+            sqlx::query("DELETE FROM `User` WHERE `id` = ? AND `id` = CAST(? AS BINARY)")
+                .bind(id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(row)
+    }
+
     async fn find_authenticator(&self, credential_id: &str) -> Result<Option<Authenticator>> {
         let row = sqlx::query(
             "SELECT `credentialID`, `userId`, `providerAccountId`, `credentialPublicKey`, \
@@ -498,31 +524,16 @@ impl Adapter for MysqlAdapter {
     }
 
     async fn delete_user(&self, id: &str) -> Result<Option<User>> {
-        // All or nothing: the row lock keeps new sessions, accounts and
-        // authenticators of this user waiting on their foreign-key check until
-        // the delete (and its cascade) commits; then they fail as NotFound.
-        let mut tx = self.pool.begin().await.map_err(AdapterError::backend)?;
-        let row = sqlx::query(
-            "SELECT `id`, `name`, `email`, `emailVerified`, `image` FROM `User` \
-             WHERE `id` = ? AND `id` = CAST(? AS BINARY) FOR UPDATE",
-        )
-        .bind(id)
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(AdapterError::backend)?;
-        let Some(user) = row.as_ref().map(user_row).transpose()? else {
-            tx.rollback().await.map_err(AdapterError::backend)?;
-            return Ok(None);
+        // A deadlock victim's transaction is rolled back whole: try again.
+        let mut attempts = 0;
+        let row = loop {
+            attempts += 1;
+            match self.delete_user_row(id).await {
+                Err(e) if attempts < 3 && is_deadlock(&e) => continue,
+                done => break done.map_err(AdapterError::backend)?,
+            }
         };
-        sqlx::query("DELETE FROM `User` WHERE `id` = ? AND `id` = CAST(? AS BINARY)")
-            .bind(id)
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(AdapterError::backend)?;
-        tx.commit().await.map_err(AdapterError::backend)?;
-        Ok(Some(user))
+        row.as_ref().map(user_row).transpose()
     }
 
     async fn link_account(&self, account: Account) -> Result<Account> {
@@ -691,10 +702,12 @@ impl Adapter for MysqlAdapter {
             .bind(&current.user_id)
             .bind(db_time("expires", current.expires)?)
             .execute(&self.pool)
-            .await
-            .map_err(|e| write_error(e, "session", "session_token", &next.user_id))?;
-            if matched(&done) {
-                return Ok(Some(next));
+            .await;
+            match done {
+                Ok(done) if matched(&done) => return Ok(Some(next)),
+                Ok(_) => {}
+                Err(e) if is_deadlock(&e) => {}
+                Err(e) => return Err(write_error(e, "session", "session_token", &next.user_id)),
             }
         }
     }
@@ -716,10 +729,12 @@ impl Adapter for MysqlAdapter {
             .bind(&current.user_id)
             .bind(db_time("expires", current.expires)?)
             .execute(&self.pool)
-            .await
-            .map_err(AdapterError::backend)?;
-            if matched(&done) {
-                return Ok(Some(current));
+            .await;
+            match done {
+                Ok(done) if matched(&done) => return Ok(Some(current)),
+                Ok(_) => {}
+                Err(e) if is_deadlock(&e) => {}
+                Err(e) => return Err(AdapterError::backend(e)),
             }
         }
     }
@@ -784,8 +799,12 @@ impl Adapter for MysqlAdapter {
             .bind(token)
             .bind(expires)
             .execute(&self.pool)
-            .await
-            .map_err(AdapterError::backend)?;
+            .await;
+            let done = match done {
+                Ok(done) => done,
+                Err(e) if is_deadlock(&e) => continue,
+                Err(e) => return Err(AdapterError::backend(e)),
+            };
             if matched(&done) {
                 // An expired token is consumed all the same, but not returned.
                 return Ok(live.then(|| VerificationToken {
@@ -894,6 +913,14 @@ fn matched(done: &MySqlQueryResult) -> bool {
 }
 
 // ------------------------------------------------------------ error mapping
+
+/// ER_LOCK_DEADLOCK: InnoDB rolled the statement's transaction back to break a
+/// lock cycle. The read-then-write loops simply read again.
+fn is_deadlock(err: &sqlx::Error) -> bool {
+    err.as_database_error()
+        .and_then(|e| e.try_downcast_ref::<MySqlDatabaseError>())
+        .is_some_and(|e| e.number() == 1213)
+}
 
 /// Maps a failed write: a duplicate key is a `Conflict` on `entity`'s `key`,
 /// a missing parent row is the user `user_id` being `NotFound`, and a value
