@@ -32,34 +32,62 @@ where
     C: FnOnce(Arc<dyn Adapter>) -> CFut,
     CFut: Future<Output = ()> + Send + 'static,
 {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(4)
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot build a Tokio runtime: {e}"))?;
-    runtime.block_on(async move {
-        let adapter: Arc<dyn Adapter> = Arc::new(factory().await);
-        let task = tokio::spawn(case(adapter));
-        match tokio::time::timeout(CASE_TIMEOUT, task).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(join)) if join.is_panic() => Err(panic_message(join.into_panic())),
-            Ok(Err(join)) => Err(format!("the case was cancelled: {join}")),
-            Err(_) => Err(format!("the case did not finish within {CASE_TIMEOUT:?}")),
-        }
-    })
+    check_case_with_teardown(factory, case, |_| async {})
 }
 
-/// Like [`check_case`], but panics with the case's name and failure message;
-/// this is what each generated test calls.
-pub fn run_case<A, F, Fut, C, CFut>(name: &str, factory: F, case: C)
+/// Like [`check_case`], then, if the case passed, hands the adapter to
+/// `teardown` to remove the case's namespace (drop its schema, database, key
+/// prefix or file). A failed case keeps its namespace for inspection.
+pub fn check_case_with_teardown<A, F, Fut, C, CFut, T, TFut>(
+    factory: F,
+    case: C,
+    teardown: T,
+) -> Result<(), String>
 where
     A: Adapter + 'static,
     F: FnOnce() -> Fut,
     Fut: Future<Output = A>,
     C: FnOnce(Arc<dyn Adapter>) -> CFut,
     CFut: Future<Output = ()> + Send + 'static,
+    T: FnOnce(A) -> TFut,
+    TFut: Future<Output = ()>,
 {
-    if let Err(message) = check_case(factory, case) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot build a Tokio runtime: {e}"))?;
+    runtime.block_on(async move {
+        let adapter = Arc::new(factory().await);
+        let task = tokio::spawn(case(adapter.clone()));
+        let outcome = match tokio::time::timeout(CASE_TIMEOUT, task).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(join)) if join.is_panic() => Err(panic_message(join.into_panic())),
+            Ok(Err(join)) => Err(format!("the case was cancelled: {join}")),
+            Err(_) => Err(format!("the case did not finish within {CASE_TIMEOUT:?}")),
+        };
+        outcome?;
+        // The case's task has finished and dropped its handle.
+        let adapter = Arc::try_unwrap(adapter)
+            .map_err(|_| "the case left a task holding the adapter".to_owned())?;
+        teardown(adapter).await;
+        Ok(())
+    })
+}
+
+/// Runs one case with [`check_case_with_teardown`] and panics with the
+/// case's name and failure message; this is what each generated test calls.
+pub fn run_case<A, F, Fut, C, CFut, T, TFut>(name: &str, factory: F, case: C, teardown: T)
+where
+    A: Adapter + 'static,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = A>,
+    C: FnOnce(Arc<dyn Adapter>) -> CFut,
+    CFut: Future<Output = ()> + Send + 'static,
+    T: FnOnce(A) -> TFut,
+    TFut: Future<Output = ()>,
+{
+    if let Err(message) = check_case_with_teardown(factory, case, teardown) {
         panic!("conformance case `{name}` failed: {message}");
     }
 }
@@ -83,24 +111,78 @@ fn panic_message(payload: Box<dyn Any + Send>) -> String {
 /// adapter_conformance::conformance_tests!(adapter);
 /// ```
 ///
+/// With `teardown = ...`, an async function taking the adapter by value runs
+/// after each passing case to remove the case's namespace, so test runs leave
+/// nothing behind (failing cases keep theirs for inspection):
+///
+/// ```ignore
+/// async fn drop_schema(adapter: MyAdapter) { adapter.drop_schema().await.unwrap() }
+/// adapter_conformance::conformance_tests!(adapter, teardown = drop_schema);
+/// ```
+///
 /// A failing test is named after the promise it checks, e.g.
 /// `use_verification_token_is_atomic_under_concurrency`.
 #[macro_export]
 macro_rules! conformance_tests {
-    ($factory:expr) => {
-        $crate::for_each_case!($crate::__conformance_test; $factory);
+    ($factory:expr $(,)?) => {
+        $crate::for_each_case!($crate::__conformance_test; $factory, |_| async {});
+    };
+    ($factory:expr, teardown = $teardown:expr $(,)?) => {
+        $crate::for_each_case!($crate::__conformance_test; $factory, $teardown);
     };
 }
 
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __conformance_test {
-    ($factory:expr; $($case:ident),* $(,)?) => {
+    ($factory:expr, $teardown:expr; $($case:ident),* $(,)?) => {
         $(
             #[test]
             fn $case() {
-                $crate::run_case(stringify!($case), || ($factory)(), $crate::cases::$case);
+                $crate::run_case(
+                    stringify!($case),
+                    || ($factory)(),
+                    $crate::cases::$case,
+                    $teardown,
+                );
             }
         )*
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::{Fault, MemoryAdapter};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn teardown_runs_after_passing_cases_only() {
+        let torn_down = Arc::new(AtomicUsize::new(0));
+        let count = |torn_down: &Arc<AtomicUsize>| {
+            let torn_down = torn_down.clone();
+            move |_adapter: MemoryAdapter| async move {
+                torn_down.fetch_add(1, Ordering::SeqCst);
+            }
+        };
+        let passed = check_case_with_teardown(
+            || async { MemoryAdapter::new() },
+            cases::concurrent_calls_on_one_adapter_do_not_interfere,
+            count(&torn_down),
+        );
+        assert_eq!(passed, Ok(()));
+        assert_eq!(torn_down.load(Ordering::SeqCst), 1);
+
+        let failed = check_case_with_teardown(
+            || async { MemoryAdapter::with_fault(Fault::NoCascadeOnDelete) },
+            cases::delete_user_removes_accounts_sessions_and_authenticators,
+            count(&torn_down),
+        );
+        assert!(failed.is_err());
+        assert_eq!(
+            torn_down.load(Ordering::SeqCst),
+            1,
+            "a failed case was torn down"
+        );
+    }
 }
