@@ -111,11 +111,13 @@ impl SqliteOptions {
 #[derive(Clone)]
 pub struct SqliteAdapter {
     pool: Pool,
+    path: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for SqliteAdapter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SqliteAdapter")
+            .field("path", &self.path)
             .field("pool", &self.pool.status())
             .finish()
     }
@@ -162,7 +164,10 @@ impl SqliteAdapter {
             }))
             .build()
             .map_err(AdapterError::backend)?;
-        let adapter = Self::from_pool(pool);
+        let adapter = Self {
+            pool,
+            path: options.path,
+        };
         adapter.run(|_| Ok(())).await?;
         Ok(adapter)
     }
@@ -173,7 +178,13 @@ impl SqliteAdapter {
     ///
     /// [`with_options`]: Self::with_options
     pub fn from_pool(pool: Pool) -> Self {
-        Self { pool }
+        Self { pool, path: None }
+    }
+
+    /// The database file, when the adapter opened one itself (`None` for an
+    /// in-memory database or a pool passed to [`from_pool`](Self::from_pool)).
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
     }
 
     /// The underlying connection pool.

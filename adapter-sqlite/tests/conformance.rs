@@ -13,7 +13,21 @@ async fn adapter() -> SqliteAdapter {
     adapter
 }
 
-adapter_conformance::conformance_tests!(adapter);
+/// Closes the pool, then removes the case's database file and its WAL files.
+async fn remove_database(adapter: SqliteAdapter) {
+    let path = adapter.path().expect("a file database").to_owned();
+    adapter.pool().close();
+    drop(adapter);
+    for suffix in ["", "-wal", "-shm"] {
+        let file = format!("{}{suffix}", path.display());
+        match std::fs::remove_file(&file) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => panic!("remove {file}: {e}"),
+            _ => {}
+        }
+    }
+}
+
+adapter_conformance::conformance_tests!(adapter, teardown = remove_database);
 
 /// The in-memory mode (one shared connection) keeps the promises too.
 mod in_memory {
