@@ -1,7 +1,7 @@
 //! The BENCH.md workload on Redis:
 //! `cargo bench -p adapter-redis [-- --users N --ops N --concurrency C --url redis://host:port]`.
 //! Without `--url` it uses `REDIS_URL`. Everything runs under a fresh key
-//! prefix, whose keys are removed afterwards (`SCAN` + `UNLINK`).
+//! prefix, whose keys are removed afterwards (`RedisAdapter::clear_namespace`).
 //!
 //! The adapter and the raw lookup each use one multiplexed connection (a
 //! `ConnectionManager`): Redis pipelines concurrent requests on it, so there
@@ -55,38 +55,12 @@ async fn main() {
             })
         })
     };
-    bench::run("redis", Arc::new(adapter), &config, raw_lookup).await;
+    let adapter = Arc::new(adapter);
+    bench::run("redis", adapter.clone(), &config, raw_lookup).await;
 
-    let removed = delete_namespace(raw, &prefix).await;
+    let removed = adapter
+        .clear_namespace()
+        .await
+        .expect("clear the namespace");
     eprintln!("redis: removed the {removed} keys of prefix {prefix}");
-}
-
-/// Removes every key of `prefix` with `SCAN MATCH` + `UNLINK`.
-async fn delete_namespace(mut raw: ConnectionManager, prefix: &str) -> usize {
-    let pattern = format!("{{{prefix}}}:*");
-    let mut cursor = 0u64;
-    let mut removed = 0;
-    loop {
-        let (next, keys): (u64, Vec<Vec<u8>>) = redis::cmd("SCAN")
-            .arg(cursor)
-            .arg("MATCH")
-            .arg(&pattern)
-            .arg("COUNT")
-            .arg(1000)
-            .query_async(&mut raw)
-            .await
-            .expect("SCAN");
-        if !keys.is_empty() {
-            removed += keys.len();
-            let _: Value = redis::cmd("UNLINK")
-                .arg(&keys)
-                .query_async(&mut raw)
-                .await
-                .expect("UNLINK");
-        }
-        if next == 0 {
-            break removed;
-        }
-        cursor = next;
-    }
 }

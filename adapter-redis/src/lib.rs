@@ -234,6 +234,23 @@ impl RedisAdapter {
         &self.keys.prefix
     }
 
+    /// Deletes every key of this adapter's namespace (every user, account,
+    /// session, verification token and authenticator under its prefix) and
+    /// returns how many keys it removed.
+    ///
+    /// Meant for tests and for retiring a namespace: it runs as one script
+    /// that `SCAN`s the keyspace of the node holding the prefix, so that node
+    /// serves nothing else until it finishes.
+    pub async fn clear_namespace(&self) -> Result<u64> {
+        let pattern = format!("{}*", glob_escape(&self.keys.base));
+        let mut call = SCRIPTS.clear_namespace.prepare_invoke();
+        call.key(self.keys.user("")).arg(pattern);
+        match self.connection.invoke(&call).await? {
+            Value::Int(removed) => Ok(removed.max(0) as u64),
+            _ => Err(malformed("clear_namespace")),
+        }
+    }
+
     /// Whether this adapter talks to a Redis Cluster.
     pub fn is_cluster(&self) -> bool {
         matches!(self.connection, Connection::Cluster(_))
@@ -1006,6 +1023,18 @@ fn user_not_found(id: &str) -> AdapterError {
 
 /// The server answered something this adapter never stores or sends; the
 /// message names the kind of record, never a key or a value.
+/// `text` with the characters `SCAN MATCH` treats as wildcards escaped.
+fn glob_escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
 fn malformed(what: &str) -> AdapterError {
     AdapterError::backend(format!("unexpected reply from Redis for {what}"))
 }

@@ -53,6 +53,7 @@ pub(crate) struct Scripts {
     pub create_authenticator: Script,
     pub list_authenticators: Script,
     pub update_authenticator_counter: Script,
+    pub clear_namespace: Script,
 }
 
 impl Scripts {
@@ -315,6 +316,23 @@ return found
 if redis.call('EXISTS', KEYS[1]) == 0 then return {ok = 'NOTFOUND'} end
 redis.call('HSET', KEYS[1], 'counter', ARGV[1])
 return redis.call('HGETALL', KEYS[1])
+",
+    ),
+
+    // KEYS: any key of the namespace (it routes the call to the namespace's
+    // slot). ARGV: a SCAN pattern matching every key of the namespace.
+    // Reply: how many keys were removed. Scans the whole node: admin only.
+    clear_namespace: Script::new(
+        r"
+local cursor, removed = '0', 0
+repeat
+  local page = redis.call('SCAN', cursor, 'MATCH', ARGV[1], 'COUNT', 1000)
+  cursor = page[1]
+  if #page[2] > 0 then
+    removed = removed + redis.call('UNLINK', unpack(page[2]))
+  end
+until cursor == '0'
+return removed
 ",
     ),
 });

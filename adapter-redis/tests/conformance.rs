@@ -17,7 +17,7 @@ mod single {
         adapter
     }
 
-    adapter_conformance::conformance_tests!(adapter);
+    adapter_conformance::conformance_tests!(adapter, teardown = super::clear);
 }
 
 /// The suite against the local Redis Cluster named by `REDIS_CLUSTER_URLS`.
@@ -52,5 +52,13 @@ mod cluster {
         adapter
     }
 
-    adapter_conformance::conformance_tests!(adapter);
+    adapter_conformance::conformance_tests!(adapter, teardown = super::clear);
+}
+
+/// Removes the case's keys, so runs leave nothing behind.
+async fn clear(adapter: adapter_redis::RedisAdapter) {
+    adapter
+        .clear_namespace()
+        .await
+        .expect("clear the namespace");
 }
