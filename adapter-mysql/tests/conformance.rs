@@ -1,8 +1,6 @@
 //! The whole conformance suite against `MYSQL_URL` (or a container), each
 //! case in a fresh database of its own.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use adapter_conformance::servers::{self, Server};
 use adapter_mysql::sqlx::{self, AssertSqlSafe, Executor};
 use adapter_mysql::{MysqlAdapter, MysqlOptions};
@@ -20,32 +18,22 @@ async fn adapter() -> MysqlAdapter {
         .await
         .expect("connect to the test database");
     adapter.migrate().await.expect("migrate");
-    sweep_old_databases(&adapter).await;
     adapter
 }
 
-/// The suite has no teardown hook, so each case's database outlives it. The
-/// first case of every run drops the ones that earlier runs left: databases
-/// with our prefix migrated more than an hour ago (no run lasts that long, so
-/// a concurrent run's databases are never touched).
-async fn sweep_old_databases(adapter: &MysqlAdapter) {
-    static SWEPT: AtomicBool = AtomicBool::new(false);
-    if SWEPT.swap(true, Ordering::SeqCst) {
-        return;
-    }
-    let stale: Vec<String> = sqlx::query_scalar(
-        "SELECT TABLE_SCHEMA FROM information_schema.TABLES \
-         WHERE TABLE_SCHEMA LIKE 'myconf\\_%' AND TABLE_NAME = '_auth_core_migrations' \
-           AND CREATE_TIME < NOW() - INTERVAL 1 HOUR",
-    )
-    .fetch_all(adapter.pool())
-    .await
-    .expect("list stale test databases");
-    for database in stale {
-        let sql = format!("DROP DATABASE IF EXISTS `{}`", database.replace('`', "``"));
-        // Another run may be sweeping the same ones.
-        let _ = adapter.pool().execute(AssertSqlSafe(sql)).await;
-    }
+/// Drops the case's database, so runs leave nothing behind.
+async fn drop_database(adapter: MysqlAdapter) {
+    let database: String = sqlx::query_scalar("SELECT DATABASE()")
+        .fetch_one(adapter.pool())
+        .await
+        .expect("the current database");
+    let sql = format!("DROP DATABASE `{}`", database.replace('`', "``"));
+    adapter
+        .pool()
+        .execute(AssertSqlSafe(sql))
+        .await
+        .expect("drop the test database");
+    adapter.pool().close().await;
 }
 
-adapter_conformance::conformance_tests!(adapter);
+adapter_conformance::conformance_tests!(adapter, teardown = drop_database);

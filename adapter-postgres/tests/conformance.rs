@@ -2,6 +2,7 @@
 //! of its own.
 
 use adapter_conformance::servers::{Server, unique_namespace, url};
+use adapter_postgres::sqlx::{self, AssertSqlSafe};
 use adapter_postgres::{PostgresAdapter, PostgresOptions};
 
 async fn adapter() -> PostgresAdapter {
@@ -17,4 +18,18 @@ async fn adapter() -> PostgresAdapter {
     adapter
 }
 
-adapter_conformance::conformance_tests!(adapter);
+/// Drops the case's schema, so runs leave nothing behind.
+async fn drop_schema(adapter: PostgresAdapter) {
+    let schema = adapter
+        .schema()
+        .expect("the factory sets a schema")
+        .to_owned();
+    let sql = format!("DROP SCHEMA \"{}\" CASCADE", schema.replace('"', "\"\""));
+    sqlx::query(AssertSqlSafe(sql))
+        .execute(adapter.pool())
+        .await
+        .expect("drop the test schema");
+    adapter.pool().close().await;
+}
+
+adapter_conformance::conformance_tests!(adapter, teardown = drop_schema);
