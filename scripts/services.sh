@@ -135,9 +135,25 @@ start_redis_cluster() {
 # ------------------------------------------------------ MongoDB wire (SecantusDB)
 # SecantusDB is GPL-licensed: it runs as a separate process, never linked.
 SECANTUS_VERSION=0.7.0b3
+mongodb_healthy() { # the port answers and a real command completes
+  [ -x "$STATE/venv/bin/python3" ] || return 1
+  timeout 20 "$STATE/venv/bin/python3" - <<'PY' >/dev/null 2>&1
+import pymongo
+client = pymongo.MongoClient("mongodb://127.0.0.1:27017/?directConnection=true",
+                             serverSelectionTimeoutMS=5000, socketTimeoutMS=10000)
+client.list_database_names()
+PY
+}
+
 start_mongodb() {
   if answers 127.0.0.1 27017; then
-    return 0
+    if mongodb_healthy; then
+      return 0
+    fi
+    # It keeps everything in memory, so a restart loses nothing of value.
+    log "SecantusDB answers but does not serve requests: restarting it"
+    pkill -KILL -f secantusd-py || true
+    for _ in $(seq 40); do answers 127.0.0.1 27017 || break; sleep 0.25; done
   fi
   local venv=$STATE/venv
   if [ ! -x "$venv/bin/secantusd-py" ]; then

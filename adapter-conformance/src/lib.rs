@@ -14,7 +14,8 @@ use std::time::Duration;
 pub use auth_core;
 use auth_core::Adapter;
 
-/// How long one case may run before it fails as hung.
+/// How long one case may run before it fails as hung; the factory and the
+/// teardown each get as long again.
 pub const CASE_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Runs one conformance case on a fresh adapter from `factory`, on a
@@ -58,7 +59,12 @@ where
         .build()
         .map_err(|e| format!("cannot build a Tokio runtime: {e}"))?;
     runtime.block_on(async move {
-        let adapter = Arc::new(factory().await);
+        let adapter = tokio::time::timeout(CASE_TIMEOUT, factory())
+            .await
+            .map_err(|_| {
+                format!("the factory did not return an adapter within {CASE_TIMEOUT:?}")
+            })?;
+        let adapter = Arc::new(adapter);
         let task = tokio::spawn(case(adapter.clone()));
         let outcome = match tokio::time::timeout(CASE_TIMEOUT, task).await {
             Ok(Ok(())) => Ok(()),
@@ -70,8 +76,9 @@ where
         // The case's task has finished and dropped its handle.
         let adapter = Arc::try_unwrap(adapter)
             .map_err(|_| "the case left a task holding the adapter".to_owned())?;
-        teardown(adapter).await;
-        Ok(())
+        tokio::time::timeout(CASE_TIMEOUT, teardown(adapter))
+            .await
+            .map_err(|_| format!("the teardown did not finish within {CASE_TIMEOUT:?}"))
     })
 }
 

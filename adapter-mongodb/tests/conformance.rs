@@ -22,4 +22,13 @@ async fn adapter() -> MongodbAdapter {
     adapter
 }
 
-adapter_conformance::conformance_tests!(adapter);
+/// Drops the case's database, so runs leave nothing behind.
+async fn drop_database(adapter: MongodbAdapter) {
+    adapter
+        .database()
+        .drop()
+        .await
+        .unwrap_or_else(|e| panic!("cannot drop the test database: {e}"));
+}
+
+adapter_conformance::conformance_tests!(adapter, teardown = drop_database);
