@@ -231,26 +231,35 @@ impl MongodbAdapter {
         let missing = || AdapterError::not_found("user", format!("id {user_id:?}"));
         let oid = parse_id(user_id).ok_or_else(missing)?;
         let inserted = if self.supports_transactions().await? {
-            let mut session = self.client.start_session().await.map_err(backend)?;
-            session
-                .start_transaction()
-                .and_run(
-                    (self.clone(), collection.clone(), record),
-                    |session, (adapter, collection, record)| {
-                        async move {
-                            if !adapter.claim_user(oid, session).await? {
-                                return Ok(false);
+            let mut attempts = 0;
+            loop {
+                let mut session = self.client.start_session().await.map_err(backend)?;
+                let claimed = session
+                    .start_transaction()
+                    .and_run(
+                        (self.clone(), collection.clone(), record.clone()),
+                        |session, (adapter, collection, record)| {
+                            async move {
+                                if !adapter.claim_user(oid, session).await? {
+                                    return Ok(false);
+                                }
+                                collection
+                                    .insert_one(record.clone())
+                                    .session(session)
+                                    .await?;
+                                Ok(true)
                             }
-                            collection
-                                .insert_one(record.clone())
-                                .session(session)
-                                .await?;
-                            Ok(true)
-                        }
-                        .boxed()
-                    },
-                )
-                .await
+                            .boxed()
+                        },
+                    )
+                    .await;
+                // A transaction's snapshot may predate a user created an
+                // instant ago by another session: look again outside it.
+                match claimed {
+                    Ok(false) if attempts < 5 && self.user_exists(oid).await? => attempts += 1,
+                    other => break other,
+                }
+            }
         } else {
             // No transactions: a user deleted between the check and the
             // insert leaves an orphan, which `get_session_and_user` and
@@ -576,29 +585,37 @@ impl Adapter for MongodbAdapter {
         set.insert("userId", oid);
         let change = doc! { "$set": set };
         let found = if self.supports_transactions().await? {
-            let mut session = self.client.start_session().await.map_err(backend)?;
-            session
-                .start_transaction()
-                .and_run(
-                    (self.clone(), filter.clone(), change.clone()),
-                    |session, (adapter, filter, change)| {
-                        async move {
-                            if !adapter.claim_user(oid, session).await? {
-                                return Ok(None);
+            let mut attempts = 0;
+            loop {
+                let mut session = self.client.start_session().await.map_err(backend)?;
+                let claimed = session
+                    .start_transaction()
+                    .and_run(
+                        (self.clone(), filter.clone(), change.clone()),
+                        |session, (adapter, filter, change)| {
+                            async move {
+                                if !adapter.claim_user(oid, session).await? {
+                                    return Ok(None);
+                                }
+                                let updated = adapter
+                                    .sessions
+                                    .find_one_and_update(filter.clone(), change.clone())
+                                    .return_document(ReturnDocument::After)
+                                    .session(session)
+                                    .await?;
+                                Ok(Some(updated))
                             }
-                            let updated = adapter
-                                .sessions
-                                .find_one_and_update(filter.clone(), change.clone())
-                                .return_document(ReturnDocument::After)
-                                .session(session)
-                                .await?;
-                            Ok(Some(updated))
-                        }
-                        .boxed()
-                    },
-                )
-                .await
-                .map_err(backend)?
+                            .boxed()
+                        },
+                    )
+                    .await
+                    .map_err(backend)?;
+                // As in `insert_for_user`: the snapshot may predate the user.
+                match claimed {
+                    None if attempts < 5 && self.user_exists(oid).await? => attempts += 1,
+                    other => break other,
+                }
+            }
         } else if self.user_exists(oid).await? {
             let updated = self
                 .sessions
