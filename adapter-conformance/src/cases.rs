@@ -202,6 +202,29 @@ fn assert_not_found<T: std::fmt::Debug>(result: Result<T>, what: &str) {
     }
 }
 
+/// Awaits racing calls that create one unique thing: exactly one may
+/// succeed, every other must fail with `Conflict`. Returns the winner.
+async fn sole_winner<T: std::fmt::Debug>(
+    what: &str,
+    tasks: Vec<tokio::task::JoinHandle<Result<T>>>,
+) -> T {
+    let mut winners = Vec::new();
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(created) => winners.push(created),
+            Err(AdapterError::Conflict { .. }) => {}
+            Err(e) => panic!("a racing {what} failed with {e:?} instead of Conflict"),
+        }
+    }
+    assert_eq!(
+        winners.len(),
+        1,
+        "{} racing {what} calls succeeded",
+        winners.len()
+    );
+    winners.pop().expect("one winner")
+}
+
 /// Ids no backend hands out: empty, numeric, out-of-range, ObjectId-shaped,
 /// UUID-shaped, patterns and quotes.
 const NEVER_ISSUED_IDS: &[&str] = &[
@@ -306,22 +329,9 @@ pub async fn concurrent_create_user_with_one_email_has_one_winner(adapter: Arc<d
             })
         })
         .collect();
-    let mut winners = Vec::new();
-    for task in tasks {
-        match task.await.unwrap() {
-            Ok(user) => winners.push(user),
-            Err(AdapterError::Conflict { .. }) => {}
-            Err(e) => panic!("a racing create_user failed with {e:?} instead of Conflict"),
-        }
-    }
-    assert_eq!(
-        winners.len(),
-        1,
-        "{} users were created with one email",
-        winners.len()
-    );
+    let winner = sole_winner("create_user with one email", tasks).await;
     let stored = adapter.get_user_by_email(&email).await.unwrap();
-    assert_eq!(stored, winners.pop());
+    assert_eq!(stored, Some(winner));
 }
 
 /// CONTRACT and Auth.js `getUser`: unknown ids, including ones this backend
@@ -843,26 +853,13 @@ pub async fn concurrent_link_account_has_one_winner(adapter: Arc<dyn Adapter>) {
                 .await
         }));
     }
-    let mut winners = Vec::new();
-    for task in tasks {
-        match task.await.unwrap() {
-            Ok(a) => winners.push(a),
-            Err(AdapterError::Conflict { .. }) => {}
-            Err(e) => panic!("a racing link_account failed with {e:?} instead of Conflict"),
-        }
-    }
-    assert_eq!(
-        winners.len(),
-        1,
-        "{} links of one provider account succeeded",
-        winners.len()
-    );
+    let winner = sole_winner("link_account of one provider account", tasks).await;
     let owner = adapter
         .get_user_by_account("github", &pid)
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(owner.id, winners[0].user_id);
+    assert_eq!(owner.id, winner.user_id);
 }
 
 /// Auth.js `getUserByAccount`: finds the owner; unknown pairs are `Ok(None)`.
