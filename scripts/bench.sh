@@ -1,17 +1,155 @@
 #!/usr/bin/env bash
-# Runs the BENCH.md workload on every backend and collects the JSON rows in
-# bench-results.jsonl. Extra arguments go to every bench binary, e.g.
-# `bash scripts/bench.sh --users 1000000`.
+# Runs the BENCH.md workload on every backend and writes the results page.
+#
+#   bash scripts/bench.sh            every backend at 10,000 users, 3 runs each
+#   bash scripts/bench.sh --scale    and then once more at 1,000,000 users
+#
+# Options:
+#   --scale               add the scale run (default size 1,000,000 users)
+#   --scale-users N       the scale run's size for every backend
+#   --scale-users B=N     the scale run's size for backend B only (repeatable)
+#   --runs N              runs at 10,000 users; the page shows medians (default 3)
+#   --backends "A B"      only these backends (default: every adapter crate with
+#                         a bench target, plus redis-cluster when
+#                         REDIS_CLUSTER_URLS is set)
+#   -- FLAGS              passed to every bench binary (e.g. -- --concurrency 64)
+# Per backend, BENCH_ARGS_<BACKEND> (e.g. BENCH_ARGS_MONGODB="--ops 2000")
+# adds bench flags.
+#
+# It starts the servers (scripts/services.sh), writes the rows to
+# docs/benchmarks/results.jsonl and the machine to docs/benchmarks/machine.txt,
+# then generates docs/benchmarks.md and its charts with `bench-report`.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
+
+command_line="bash scripts/bench.sh $*"
+log() { echo "[bench] $*" >&2; }
+die() { log "$*"; exit 2; }
+
+scale=0
+scale_users=1000000
+declare -A scale_for=()
+runs=3
+backends=""
+extra=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --scale) scale=1 ;;
+    --scale-users)
+      [ $# -ge 2 ] || die "--scale-users needs a value"
+      case "$2" in
+        *=*) scale_for[${2%%=*}]=${2#*=} ;;
+        *) scale_users=$2 ;;
+      esac
+      shift ;;
+    --runs) [ $# -ge 2 ] || die "--runs needs a value"; runs=$2; shift ;;
+    --backends) [ $# -ge 2 ] || die "--backends needs a value"; backends=$2; shift ;;
+    --) shift; extra=("$@"); break ;;
+    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown option $1 (see --help)" ;;
+  esac
+  shift
+done
+
+# Servers and their URLs. URLs already in the environment win.
+saved_env=$(export -p | grep -E ' (POSTGRES|MYSQL|MONGODB|REDIS|REDIS_CLUSTER)_URLS?=' || true)
 bash scripts/services.sh >/dev/null
 # shellcheck source=/dev/null
 source .services/env
-out=bench-results.jsonl
-: >"$out"
-for backend in sqlite postgres mysql mongodb redis; do
-  echo "== $backend" >&2
-  cargo bench -q -p "adapter-$backend" -- "$@" | tee -a "$out"
+eval "$saved_env"
+
+if [ -z "$backends" ]; then
+  for bench in adapter-*/benches/*.rs; do
+    name=${bench%%/*}
+    backends+=" ${name#adapter-}"
+    if [ "$name" = adapter-redis ] && [ -n "${REDIS_CLUSTER_URLS:-}" ]; then
+      backends+=" redis-cluster"
+    fi
+  done
+fi
+
+# The MongoDB-wire server that services.sh starts (SecantusDB, in Python)
+# serves a few hundred operations a second: unless told otherwise, give it
+# fewer operations and a smaller scale run, so a full run stays under an hour.
+if [[ " $backends " == *" mongodb "* ]] \
+  && grep -qFx "export MONGODB_URL=$MONGODB_URL" .services/env 2>/dev/null; then
+  : "${BENCH_ARGS_MONGODB=--ops 2000}"
+  [ -n "${scale_for[mongodb]:-}" ] || scale_for[mongodb]=100000
+  log "mongodb runs on SecantusDB: BENCH_ARGS_MONGODB='$BENCH_ARGS_MONGODB', scale run at ${scale_for[mongodb]} users"
+fi
+
+out=docs/benchmarks
+mkdir -p "$out"
+rows=$(mktemp)
+trap 'rm -f "$rows"' EXIT
+
+log "building the bench binaries"
+packages=()
+for backend in $backends; do
+  packages+=(-p "adapter-${backend%-cluster}")
 done
-echo "rows written to $out" >&2
+cargo bench --no-run -q "${packages[@]}"
+
+# run_one BACKEND USERS RUN: one bench process; its rows go to $rows with the
+# run number added.
+run_one() {
+  local backend=$1 users=$2 run=$3 args=()
+  local var="BENCH_ARGS_${backend^^}"
+  var=${var//-/_}
+  if [ "$backend" = redis-cluster ]; then
+    [ -n "${REDIS_CLUSTER_URLS:-}" ] || die "redis-cluster needs REDIS_CLUSTER_URLS"
+    args+=(--url "$REDIS_CLUSTER_URLS")
+  fi
+  # shellcheck disable=SC2206 # word splitting of the per-backend flags is wanted
+  args+=(${!var:-})
+  log "$backend: $users users, run $run"
+  cargo bench -q -p "adapter-${backend%-cluster}" -- --users "$users" "${args[@]}" ${extra[@]+"${extra[@]}"} \
+    | sed "s/}\$/,\"run\":$run}/" | tee -a "$rows"
+}
+
+started=$(date +%s)
+for run in $(seq 1 "$runs"); do
+  for backend in $backends; do
+    run_one "$backend" 10000 "$run"
+  done
+done
+if [ "$scale" = 1 ]; then
+  for backend in $backends; do
+    run_one "$backend" "${scale_for[$backend]:-$scale_users}" 1
+  done
+fi
+mv "$rows" "$out/results.jsonl"
+trap - EXIT
+log "all runs took $(( $(date +%s) - started ))s"
+
+# The machine the numbers come from.
+first_line() { "$@" 2>/dev/null | head -n 1 || true; }
+redis_version() { redis-cli -p 6379 INFO server 2>/dev/null | tr -d '\r' | sed -n 's/^redis_version://p'; }
+mongodb_version() {
+  .services/venv/bin/python - "$MONGODB_URL" 2>/dev/null <<'PY' || true
+import sys
+from importlib.metadata import version
+import pymongo
+info = pymongo.MongoClient(sys.argv[1], serverSelectionTimeoutMS=3000).server_info()
+print(f"SecantusDB {version('SecantusDB')}, MongoDB wire version {info['version']}")
+PY
+}
+{
+  echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "command: $command_line"
+  echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
+  echo "cores: $(nproc)"
+  echo "memory: $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
+  echo "os: $(. /etc/os-release && echo "$PRETTY_NAME"), kernel $(uname -r)"
+  echo "rustc: $(first_line rustc -V)"
+  echo "postgres: $(first_line psql "$POSTGRES_URL" -Atc 'SHOW server_version')"
+  echo "mysql: $(first_line mysql -h 127.0.0.1 -u root -Nse 'SELECT VERSION()')"
+  echo "redis: $(redis_version)"
+  if [ -x .services/venv/bin/python ]; then
+    echo "mongodb: $(mongodb_version)"
+  fi
+} >"$out/machine.txt"
+
+cargo run -q --release -p bench-report -- "$out"
+log "results page: docs/benchmarks.md"

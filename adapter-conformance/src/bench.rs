@@ -30,15 +30,77 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration as StdDuration, Instant};
 
+use std::io::IsTerminal;
+
 use auth_core::session::generate_session_token;
 use auth_core::{
-    Account, AccountType, Adapter, NewUser, Session, SessionUpdate, VerificationToken,
+    Account, AccountType, Adapter, AdapterError, NewUser, Session, SessionUpdate, VerificationToken,
 };
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use time::{Duration, OffsetDateTime};
 
 /// Fetches one session row by token in one round trip; `true` if found.
 pub type RawLookup =
     Arc<dyn Fn(String) -> Pin<Box<dyn Future<Output = bool> + Send>> + Send + Sync>;
+
+/// Stores a batch of dataset users with their accounts and sessions through
+/// a backend's bulk path, and returns the id each user was stored under, in
+/// the order of the batch.
+///
+/// The `user_id` of each [`SeedUser`]'s account and session is empty: the
+/// seeder chooses the user's id (as the adapter's `create_user` would) and
+/// links both records to it. Batches of [`SEED_BATCH`] users arrive from up
+/// to [`SEED_TASKS`] tasks at once.
+pub type BulkSeed = Arc<
+    dyn Fn(Vec<SeedUser>) -> Pin<Box<dyn Future<Output = Result<Vec<String>, AdapterError>> + Send>>
+        + Send
+        + Sync,
+>;
+
+/// Users per [`BulkSeed`] call.
+pub const SEED_BATCH: usize = 1_000;
+
+/// Seeding tasks running at once (batches in flight for [`BulkSeed`]).
+pub const SEED_TASKS: usize = 4;
+
+/// Dataset user `i` of `BENCH.md`: `User i`, `user{i}@bench.example`, one
+/// GitHub account `gh-{i}` and one session expiring in 30 days.
+#[derive(Clone, Debug)]
+pub struct SeedUser {
+    /// The user, without an id.
+    pub user: NewUser,
+    /// The user's OAuth account; `user_id` is empty.
+    pub account: Account,
+    /// The user's session; `user_id` is empty.
+    pub session: Session,
+}
+
+impl SeedUser {
+    /// Dataset user `i`, with a fresh random session token.
+    ///
+    /// # Panics
+    /// When the operating system has no randomness to give.
+    pub fn new(i: usize) -> Self {
+        Self {
+            user: NewUser {
+                name: Some(format!("User {i}")),
+                email: Some(format!("user{i}@bench.example")),
+                ..NewUser::default()
+            },
+            account: Account {
+                access_token: Some(format!("gho_{i:036x}")),
+                token_type: Some("bearer".into()),
+                scope: Some("read:user".into()),
+                ..Account::new("", AccountType::OAuth, "github", format!("gh-{i}"))
+            },
+            session: Session {
+                session_token: generate_session_token().expect("randomness"),
+                user_id: String::new(),
+                expires: OffsetDateTime::now_utc() + Duration::days(30),
+            },
+        }
+    }
+}
 
 /// The workload's size, from the command line.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -126,14 +188,48 @@ pub async fn run<A: Adapter + 'static>(
     config: &BenchConfig,
     raw_lookup: RawLookup,
 ) -> Vec<OpResult> {
+    workload(backend, adapter, config, raw_lookup, None).await
+}
+
+/// [`run`], seeding through `seed` (the backend's bulk path) instead of one
+/// adapter call per record. Before timing anything it reads a sample of the
+/// seeded users, accounts and sessions back through the adapter.
+///
+/// # Panics
+/// As [`run`]; also when `seed` fails or stored a record that the adapter
+/// reads back differently.
+pub async fn run_bulk_seeded<A: Adapter + 'static>(
+    backend: &str,
+    adapter: Arc<A>,
+    config: &BenchConfig,
+    raw_lookup: RawLookup,
+    seed: BulkSeed,
+) -> Vec<OpResult> {
+    workload(backend, adapter, config, raw_lookup, Some(seed)).await
+}
+
+async fn workload<A: Adapter + 'static>(
+    backend: &str,
+    adapter: Arc<A>,
+    config: &BenchConfig,
+    raw_lookup: RawLookup,
+    bulk: Option<BulkSeed>,
+) -> Vec<OpResult> {
     let adapter: Arc<dyn Adapter> = adapter;
     let started = Instant::now();
-    let data = Arc::new(seed(&adapter, config).await);
+    let seeding = if bulk.is_some() { "bulk" } else { "adapter" };
+    let progress = Progress::new(backend, config.users);
+    let data = Arc::new(seed(&adapter, bulk, config, &progress).await);
+    let seed_secs = started.elapsed().as_secs_f64();
+    progress.finish();
     eprintln!(
-        "{backend}: seeded {} users, accounts and sessions in {:.1}s",
+        "{backend}: seeded {} users, accounts and sessions in {seed_secs:.1}s ({seeding} path, {:.0} users/s)",
         config.users,
-        started.elapsed().as_secs_f64()
+        config.users as f64 / seed_secs.max(1e-9),
     );
+    if seeding == "bulk" {
+        verify_seeded(&adapter, &data).await;
+    }
     let mut results = Vec::new();
     let users = config.users;
     let pick = move |i: usize| i.wrapping_mul(2_654_435_761) % users;
@@ -280,56 +376,73 @@ pub async fn run<A: Adapter + 'static>(
                 "ops_per_sec": (config.ops as f64 / r.secs).round() as u64,
                 "p50_us": r.p50_us,
                 "p99_us": r.p99_us,
+                "seed_secs": (seed_secs * 10.0).round() / 10.0,
+                "seeding": seeding,
             })
         );
     }
     results
 }
 
-async fn seed(adapter: &Arc<dyn Adapter>, config: &BenchConfig) -> Dataset {
+async fn seed(
+    adapter: &Arc<dyn Adapter>,
+    bulk: Option<BulkSeed>,
+    config: &BenchConfig,
+    progress: &Progress,
+) -> Dataset {
+    let users = config.users;
     let next = Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::new();
-    for _ in 0..config.concurrency.min(config.users.max(1)) {
-        let (adapter, next, users) = (adapter.clone(), next.clone(), config.users);
+    let batch = if bulk.is_some() { SEED_BATCH } else { 1 };
+    let task_count = if bulk.is_some() {
+        SEED_TASKS
+    } else {
+        config.concurrency
+    };
+    for _ in 0..task_count.min(users.div_ceil(batch).max(1)) {
+        let (adapter, bulk, next, progress) = (
+            adapter.clone(),
+            bulk.clone(),
+            next.clone(),
+            progress.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let mut seeded = Vec::new();
             loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= users {
+                let first = next.fetch_add(batch, Ordering::Relaxed);
+                if first >= users {
                     break seeded;
                 }
-                let user = adapter
-                    .create_user(NewUser {
-                        name: Some(format!("User {i}")),
-                        email: Some(format!("user{i}@bench.example")),
-                        ..NewUser::default()
-                    })
-                    .await
-                    .expect("seeding a user");
-                let account = Account {
-                    access_token: Some(format!("gho_{:036x}", i)),
-                    token_type: Some("bearer".into()),
-                    scope: Some("read:user".into()),
-                    ..Account::new(&user.id, AccountType::OAuth, "github", format!("gh-{i}"))
+                let indices = first..(first + batch).min(users);
+                let records: Vec<SeedUser> = indices.clone().map(SeedUser::new).collect();
+                let tokens: Vec<String> = records
+                    .iter()
+                    .map(|r| r.session.session_token.clone())
+                    .collect();
+                let ids = match &bulk {
+                    Some(bulk) => {
+                        let ids = bulk(records).await.expect("seeding a batch in bulk");
+                        assert_eq!(
+                            ids.len(),
+                            tokens.len(),
+                            "the bulk seeder must return one user id per user"
+                        );
+                        ids
+                    }
+                    None => {
+                        let mut ids = Vec::with_capacity(records.len());
+                        for record in records {
+                            ids.push(seed_one(adapter.as_ref(), record).await);
+                        }
+                        ids
+                    }
                 };
-                adapter
-                    .link_account(account)
-                    .await
-                    .expect("seeding an account");
-                let session = Session {
-                    session_token: generate_session_token().expect("randomness"),
-                    user_id: user.id.clone(),
-                    expires: OffsetDateTime::now_utc() + Duration::days(30),
-                };
-                adapter
-                    .create_session(session.clone())
-                    .await
-                    .expect("seeding a session");
-                seeded.push((i, user.id, session.session_token));
+                progress.advance(ids.len());
+                seeded.extend(indices.zip(ids).zip(tokens).map(|((i, id), t)| (i, id, t)));
             }
         }));
     }
-    let mut rows = Vec::with_capacity(config.users);
+    let mut rows = Vec::with_capacity(users);
     for task in tasks {
         rows.extend(task.await.expect("a seeding task panicked"));
     }
@@ -338,6 +451,144 @@ async fn seed(adapter: &Arc<dyn Adapter>, config: &BenchConfig) -> Dataset {
     Dataset {
         user_ids,
         session_tokens,
+    }
+}
+
+/// Seeds one dataset user through the adapter's own calls.
+async fn seed_one(adapter: &dyn Adapter, record: SeedUser) -> String {
+    let user = adapter
+        .create_user(record.user)
+        .await
+        .expect("seeding a user");
+    adapter
+        .link_account(Account {
+            user_id: user.id.clone(),
+            ..record.account
+        })
+        .await
+        .expect("seeding an account");
+    adapter
+        .create_session(Session {
+            user_id: user.id.clone(),
+            ..record.session
+        })
+        .await
+        .expect("seeding a session");
+    user.id
+}
+
+/// Reads users spread over the dataset back through the adapter and checks
+/// that the bulk path stored them as the adapter itself would have.
+async fn verify_seeded(adapter: &Arc<dyn Adapter>, data: &Dataset) {
+    let users = data.user_ids.len();
+    let sample = 64.min(users);
+    for k in 0..sample {
+        let i = if sample > 1 {
+            k * (users - 1) / (sample - 1)
+        } else {
+            0
+        };
+        let expected = SeedUser::new(i);
+        let id = &data.user_ids[i];
+        let user = adapter
+            .get_user_by_account("github", &format!("gh-{i}"))
+            .await
+            .expect("reading a seeded user back")
+            .unwrap_or_else(|| {
+                panic!("bulk seeding: the adapter finds no user for account gh-{i}")
+            });
+        assert_eq!(
+            (&user.id, &user.name, &user.email, user.email_verified),
+            (id, &expected.user.name, &expected.user.email, None),
+            "bulk seeding stored user {i} differently from the adapter"
+        );
+        let account = adapter
+            .get_account("github", &format!("gh-{i}"))
+            .await
+            .expect("reading a seeded account back")
+            .unwrap_or_else(|| panic!("bulk seeding: the adapter finds no account gh-{i}"));
+        let expected_account = Account {
+            user_id: id.clone(),
+            ..expected.account
+        };
+        assert!(
+            account == expected_account,
+            "bulk seeding stored the account of user {i} differently from the adapter: {account:?}"
+        );
+        let token = &data.session_tokens[i];
+        let (session, user) = adapter
+            .get_session_and_user(token)
+            .await
+            .expect("reading a seeded session back")
+            .unwrap_or_else(|| panic!("bulk seeding: the adapter finds no session of user {i}"));
+        let drift = (session.expires - expected.session.expires).abs();
+        assert!(
+            &session.session_token == token
+                && &session.user_id == id
+                && &user.id == id
+                && drift < Duration::minutes(10),
+            "bulk seeding stored the session of user {i} differently from the adapter: {session:?}"
+        );
+    }
+}
+
+/// Seeding progress on stderr: a bar on a terminal, a line every 10% in a
+/// log (for 100,000 users or more), nothing for small datasets in a log.
+#[derive(Clone)]
+struct Progress {
+    bar: Option<ProgressBar>,
+    backend: Arc<str>,
+    total: usize,
+    done: Arc<AtomicUsize>,
+    started: Instant,
+}
+
+impl Progress {
+    fn new(backend: &str, total: usize) -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{prefix}: seeding [{bar:30}] {human_pos}/{human_len} users, {per_sec}, eta {eta}",
+                )
+                .expect("a valid template")
+                .progress_chars("=> "),
+            );
+            bar.set_prefix(backend.to_owned());
+            bar
+        });
+        Self {
+            bar,
+            backend: backend.into(),
+            total,
+            done: Arc::new(AtomicUsize::new(0)),
+            started: Instant::now(),
+        }
+    }
+
+    fn advance(&self, n: usize) {
+        let before = self.done.fetch_add(n, Ordering::Relaxed);
+        if let Some(bar) = &self.bar {
+            bar.inc(n as u64);
+        } else if self.total >= 100_000 {
+            let tenth = |count: usize| count * 10 / self.total;
+            if tenth(before + n) > tenth(before) {
+                eprintln!(
+                    "{}: seeded {}/{} users ({}%) in {:.0}s",
+                    self.backend,
+                    before + n,
+                    self.total,
+                    tenth(before + n) * 10,
+                    self.started.elapsed().as_secs_f64()
+                );
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
     }
 }
 
@@ -402,6 +653,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::memory::MemoryAdapter;
 
     fn args(s: &str) -> Vec<String> {
         s.split_whitespace().map(String::from).collect()
@@ -418,6 +670,106 @@ mod tests {
         assert_eq!(c.url.as_deref(), Some("redis://x"));
         let c = BenchConfig::parse(args(""), Some("redis://env".into()));
         assert_eq!(c.url.as_deref(), Some("redis://env"));
+    }
+
+    fn small() -> BenchConfig {
+        BenchConfig {
+            users: 2_500,
+            ops: 300,
+            concurrency: 4,
+            url: None,
+        }
+    }
+
+    fn raw(adapter: &Arc<MemoryAdapter>) -> RawLookup {
+        let adapter = adapter.clone();
+        Arc::new(move |token| {
+            let adapter = adapter.clone();
+            Box::pin(async move { adapter.raw_session_exists(&token) })
+        })
+    }
+
+    /// A bulk seeder that goes through the adapter, optionally storing every
+    /// user's email differently.
+    fn seeder(adapter: &Arc<MemoryAdapter>, mangle_email: bool) -> BulkSeed {
+        let adapter = adapter.clone();
+        Arc::new(move |batch: Vec<SeedUser>| {
+            let adapter = adapter.clone();
+            Box::pin(async move {
+                assert!(batch.len() <= SEED_BATCH);
+                let mut ids = Vec::new();
+                for mut record in batch {
+                    if mangle_email {
+                        record.user.email = record.user.email.map(|e| e.to_uppercase());
+                    }
+                    ids.push(seed_one(adapter.as_ref(), record).await);
+                }
+                Ok(ids)
+            })
+        })
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_operation_is_measured_after_either_seeding_path() {
+        for bulk in [false, true] {
+            let adapter = Arc::new(MemoryAdapter::new());
+            let results = if bulk {
+                let seed = seeder(&adapter, false);
+                run_bulk_seeded("memory", adapter.clone(), &small(), raw(&adapter), seed).await
+            } else {
+                run("memory", adapter.clone(), &small(), raw(&adapter)).await
+            };
+            let ops: Vec<_> = results.iter().map(|r| r.op).collect();
+            assert_eq!(
+                ops,
+                [
+                    "get_session_and_user",
+                    "get_user_by_account",
+                    "update_session",
+                    "create_session",
+                    "use_verification_token",
+                    "raw_lookup"
+                ]
+            );
+            assert!(results.iter().all(|r| r.secs > 0.0 && r.p50_us <= r.p99_us));
+            // Seeded users and their accounts are all there.
+            let last = adapter
+                .get_user_by_account("github", "gh-2499")
+                .await
+                .unwrap();
+            assert_eq!(
+                last.unwrap().email.as_deref(),
+                Some("user2499@bench.example")
+            );
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[should_panic(expected = "stored user 0 differently")]
+    async fn a_bulk_seeder_that_stores_records_differently_is_caught() {
+        let adapter = Arc::new(MemoryAdapter::new());
+        let seed = seeder(&adapter, true);
+        run_bulk_seeded("memory", adapter.clone(), &small(), raw(&adapter), seed).await;
+    }
+
+    #[test]
+    fn dataset_users_follow_bench_md() {
+        let u = SeedUser::new(42);
+        assert_eq!(u.user.name.as_deref(), Some("User 42"));
+        assert_eq!(u.user.email.as_deref(), Some("user42@bench.example"));
+        assert_eq!(
+            (
+                u.account.provider.as_str(),
+                u.account.provider_account_id.as_str()
+            ),
+            ("github", "gh-42")
+        );
+        assert_eq!(u.account.access_token.as_ref().map(String::len), Some(40));
+        assert_eq!(u.session.session_token.len(), 64);
+        assert_ne!(
+            u.session.session_token,
+            SeedUser::new(42).session.session_token
+        );
     }
 
     #[test]

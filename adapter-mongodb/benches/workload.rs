@@ -6,12 +6,14 @@
 
 use std::sync::Arc;
 
-use adapter_conformance::bench::{self, BenchConfig, RawLookup};
+use adapter_conformance::bench::{self, BenchConfig, BulkSeed, RawLookup, SeedUser};
 use adapter_conformance::servers::{self, Server};
-use adapter_mongodb::{MongodbAdapter, SESSIONS};
-use bson::{Document, doc};
-use mongodb::Client;
+use adapter_mongodb::{ACCOUNTS, MongodbAdapter, SESSIONS, USERS};
+use auth_core::AdapterError;
+use bson::oid::ObjectId;
+use bson::{Bson, DateTime, Document, doc};
 use mongodb::options::ClientOptions;
+use mongodb::{Client, Database};
 
 #[tokio::main]
 async fn main() {
@@ -42,9 +44,61 @@ async fn main() {
                 .is_some()
         })
     });
-    bench::run("mongodb", Arc::new(adapter), &config, raw_lookup).await;
+    let seed: BulkSeed = {
+        let database = database.clone();
+        Arc::new(move |batch| Box::pin(seed(database.clone(), batch)))
+    };
+    bench::run_bulk_seeded("mongodb", Arc::new(adapter), &config, raw_lookup, seed).await;
 
     if let Err(e) = database.drop().await {
         eprintln!("mongodb: could not drop {}: {e}", database.name());
     }
+}
+
+/// The bulk path: one `insert_many` per collection and batch, with the
+/// documents shaped as the adapter writes them.
+async fn seed(database: Database, batch: Vec<SeedUser>) -> Result<Vec<String>, AdapterError> {
+    let ids: Vec<ObjectId> = batch.iter().map(|_| ObjectId::new()).collect();
+    let text = |value: &Option<String>| value.clone().map_or(Bson::Null, Bson::String);
+    let rows = || ids.iter().zip(&batch);
+    let users = rows().map(|(id, r)| {
+        doc! {
+            "_id": id,
+            "name": text(&r.user.name),
+            "email": text(&r.user.email),
+            "emailVerified": Bson::Null,
+            "image": Bson::Null,
+        }
+    });
+    let accounts = rows().map(|(id, r)| {
+        let a = &r.account;
+        doc! {
+            "userId": id,
+            "type": a.account_type.as_str(),
+            "provider": &a.provider,
+            "providerAccountId": &a.provider_account_id,
+            "access_token": text(&a.access_token),
+            "token_type": text(&a.token_type),
+            "scope": text(&a.scope),
+        }
+    });
+    let sessions = rows().map(|(id, r)| {
+        doc! {
+            "sessionToken": &r.session.session_token,
+            "userId": id,
+            "expires": DateTime::from_millis(auth_core::timestamp::to_unix_millis(r.session.expires)),
+        }
+    });
+    for (collection, documents) in [
+        (USERS, users.collect::<Vec<_>>()),
+        (ACCOUNTS, accounts.collect()),
+        (SESSIONS, sessions.collect()),
+    ] {
+        database
+            .collection::<Document>(collection)
+            .insert_many(documents)
+            .await
+            .map_err(AdapterError::backend)?;
+    }
+    Ok(ids.into_iter().map(|id| id.to_hex()).collect())
 }

@@ -4,10 +4,12 @@
 
 use std::sync::Arc;
 
-use adapter_conformance::bench::{self, BenchConfig, RawLookup};
+use adapter_conformance::bench::{self, BenchConfig, BulkSeed, RawLookup, SeedUser};
 use adapter_conformance::servers::unique_namespace;
-use adapter_mysql::sqlx::{self, AssertSqlSafe, Executor};
+use adapter_mysql::sqlx::{self, AssertSqlSafe, Executor, MySql, MySqlPool, QueryBuilder};
 use adapter_mysql::{MysqlAdapter, MysqlOptions};
+use auth_core::AdapterError;
+use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 
 #[tokio::main]
 async fn main() {
@@ -40,7 +42,9 @@ async fn main() {
             .is_some()
         })
     });
-    bench::run("mysql", adapter.clone(), &config, raw_lookup).await;
+    let pool = adapter.pool().clone();
+    let seed: BulkSeed = Arc::new(move |batch| Box::pin(seed(pool.clone(), batch)));
+    bench::run_bulk_seeded("mysql", adapter.clone(), &config, raw_lookup, seed).await;
 
     let drop = format!("DROP DATABASE IF EXISTS `{database}`");
     adapter
@@ -48,4 +52,68 @@ async fn main() {
         .execute(AssertSqlSafe(drop))
         .await
         .expect("drop the bench database");
+}
+
+/// The bulk path: one transaction per batch, one multi-row `INSERT` per table.
+async fn seed(pool: MySqlPool, batch: Vec<SeedUser>) -> Result<Vec<String>, AdapterError> {
+    let ids: Vec<String> = batch
+        .iter()
+        .map(|_| uuid::Uuid::now_v7().to_string())
+        .collect();
+    let rows = || ids.iter().zip(&batch);
+    let mut tx = pool.begin().await.map_err(AdapterError::backend)?;
+
+    let mut users = QueryBuilder::<MySql>::new("INSERT INTO `User` (`id`, `name`, `email`) ");
+    users.push_values(rows(), |mut b, (id, r)| {
+        b.push_bind(id)
+            .push_bind(&r.user.name)
+            .push_bind(&r.user.email);
+    });
+    users
+        .build()
+        .execute(&mut *tx)
+        .await
+        .map_err(AdapterError::backend)?;
+
+    let mut accounts = QueryBuilder::<MySql>::new(
+        "INSERT INTO `Account` (`userId`, `type`, `provider`, `providerAccountId`, \
+         `access_token`, `token_type`, `scope`) ",
+    );
+    accounts.push_values(rows(), |mut b, (id, r)| {
+        let a = &r.account;
+        b.push_bind(id)
+            .push_bind(a.account_type.as_str())
+            .push_bind(&a.provider)
+            .push_bind(&a.provider_account_id)
+            .push_bind(&a.access_token)
+            .push_bind(&a.token_type)
+            .push_bind(&a.scope);
+    });
+    accounts
+        .build()
+        .execute(&mut *tx)
+        .await
+        .map_err(AdapterError::backend)?;
+
+    let mut sessions =
+        QueryBuilder::<MySql>::new("INSERT INTO `Session` (`sessionToken`, `userId`, `expires`) ");
+    sessions.push_values(rows(), |mut b, (id, r)| {
+        b.push_bind(&r.session.session_token)
+            .push_bind(id)
+            .push_bind(utc(r.session.expires));
+    });
+    sessions
+        .build()
+        .execute(&mut *tx)
+        .await
+        .map_err(AdapterError::backend)?;
+
+    tx.commit().await.map_err(AdapterError::backend)?;
+    Ok(ids)
+}
+
+/// `DATETIME(3)` holds UTC wall-clock time, as the adapter stores it.
+fn utc(instant: OffsetDateTime) -> PrimitiveDateTime {
+    let utc = instant.to_offset(UtcOffset::UTC);
+    PrimitiveDateTime::new(utc.date(), utc.time())
 }

@@ -5,10 +5,12 @@
 
 use std::sync::Arc;
 
-use adapter_conformance::bench::{self, BenchConfig, RawLookup};
+use adapter_conformance::bench::{self, BenchConfig, BulkSeed, RawLookup, SeedUser};
 use adapter_conformance::servers::{Server, unique_namespace, url};
-use adapter_postgres::sqlx::{self, AssertSqlSafe};
+use adapter_postgres::sqlx::{self, AssertSqlSafe, PgPool};
 use adapter_postgres::{PostgresAdapter, PostgresOptions};
+use auth_core::AdapterError;
+use time::OffsetDateTime;
 
 #[tokio::main]
 async fn main() {
@@ -45,7 +47,9 @@ async fn main() {
             .is_some()
         })
     });
-    bench::run("postgres", adapter.clone(), &config, raw_lookup).await;
+    let pool = adapter.pool().clone();
+    let seed: BulkSeed = Arc::new(move |batch| Box::pin(seed(pool.clone(), batch)));
+    bench::run_bulk_seeded("postgres", adapter.clone(), &config, raw_lookup, seed).await;
 
     let drop = format!("DROP SCHEMA \"{schema}\" CASCADE");
     if let Err(e) = sqlx::query(AssertSqlSafe(drop))
@@ -54,4 +58,58 @@ async fn main() {
     {
         eprintln!("could not drop the bench schema {schema}: {e}");
     }
+}
+
+/// The bulk path: one transaction per batch, three `INSERT ... SELECT FROM
+/// UNNEST(...)` statements that each take whole columns as array parameters.
+async fn seed(pool: PgPool, batch: Vec<SeedUser>) -> Result<Vec<String>, AdapterError> {
+    let ids: Vec<String> = batch
+        .iter()
+        .map(|_| uuid::Uuid::new_v4().to_string())
+        .collect();
+    let column = |f: fn(&SeedUser) -> Option<String>| batch.iter().map(f).collect::<Vec<_>>();
+    let mut tx = pool.begin().await.map_err(AdapterError::backend)?;
+    sqlx::query(
+        r#"INSERT INTO "User" ("id", "name", "email")
+           SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[])"#,
+    )
+    .bind(&ids)
+    .bind(column(|r| r.user.name.clone()))
+    .bind(column(|r| r.user.email.clone()))
+    .execute(&mut *tx)
+    .await
+    .map_err(AdapterError::backend)?;
+    sqlx::query(
+        r#"INSERT INTO "Account" ("userId", "type", "provider", "providerAccountId",
+                                  "access_token", "token_type", "scope")
+           SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[],
+                                $5::text[], $6::text[], $7::text[])"#,
+    )
+    .bind(&ids)
+    .bind(column(|r| Some(r.account.account_type.as_str().to_owned())))
+    .bind(column(|r| Some(r.account.provider.clone())))
+    .bind(column(|r| Some(r.account.provider_account_id.clone())))
+    .bind(column(|r| r.account.access_token.clone()))
+    .bind(column(|r| r.account.token_type.clone()))
+    .bind(column(|r| r.account.scope.clone()))
+    .execute(&mut *tx)
+    .await
+    .map_err(AdapterError::backend)?;
+    sqlx::query(
+        r#"INSERT INTO "Session" ("sessionToken", "userId", "expires")
+           SELECT * FROM UNNEST($1::text[], $2::text[], $3::timestamptz[])"#,
+    )
+    .bind(column(|r| Some(r.session.session_token.clone())))
+    .bind(&ids)
+    .bind(
+        batch
+            .iter()
+            .map(|r| r.session.expires)
+            .collect::<Vec<OffsetDateTime>>(),
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(AdapterError::backend)?;
+    tx.commit().await.map_err(AdapterError::backend)?;
+    Ok(ids)
 }
