@@ -238,16 +238,32 @@ impl RedisAdapter {
     /// session, verification token and authenticator under its prefix) and
     /// returns how many keys it removed.
     ///
-    /// Meant for tests and for retiring a namespace: it runs as one script
-    /// that `SCAN`s the keyspace of the node holding the prefix, so that node
-    /// serves nothing else until it finishes.
+    /// Meant for tests and for retiring a namespace: it `SCAN`s the whole
+    /// keyspace of the node holding the prefix, in scripts of at most 100,000
+    /// scanned keys each, so that node keeps serving other clients between
+    /// them (a namespace of millions of keys takes seconds, not one blocking
+    /// script). Keys written to the namespace while it runs may survive.
     pub async fn clear_namespace(&self) -> Result<u64> {
         let pattern = format!("{}*", glob_escape(&self.keys.base));
-        let mut call = SCRIPTS.clear_namespace.prepare_invoke();
-        call.key(self.keys.user("")).arg(pattern);
-        match self.connection.invoke(&call).await? {
-            Value::Int(removed) => Ok(removed.max(0) as u64),
-            _ => Err(malformed("clear_namespace")),
+        let (mut cursor, mut removed) = (String::from("0"), 0u64);
+        loop {
+            let mut call = SCRIPTS.clear_namespace.prepare_invoke();
+            call.key(self.keys.user("")).arg(&pattern).arg(&cursor);
+            let reply = self.connection.invoke(&call).await?;
+            let Value::Array(reply) = reply else {
+                return Err(malformed("clear_namespace"));
+            };
+            match reply.as_slice() {
+                [Value::BulkString(next), Value::Int(count)] => {
+                    cursor = String::from_utf8(next.clone())
+                        .map_err(|_| malformed("clear_namespace"))?;
+                    removed += (*count).max(0) as u64;
+                }
+                _ => return Err(malformed("clear_namespace")),
+            }
+            if cursor == "0" {
+                return Ok(removed);
+            }
         }
     }
 

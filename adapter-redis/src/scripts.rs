@@ -320,19 +320,22 @@ return redis.call('HGETALL', KEYS[1])
     ),
 
     // KEYS: any key of the namespace (it routes the call to the namespace's
-    // slot). ARGV: a SCAN pattern matching every key of the namespace.
-    // Reply: how many keys were removed. Scans the whole node: admin only.
+    // slot). ARGV: a SCAN pattern matching every key of the namespace, the
+    // SCAN cursor to go on from ('0' to start). Reply: [next cursor ('0'
+    // when the scan is complete), keys removed]. One call scans at most
+    // 100 pages of 1,000 keys, so the node serves others between calls.
     clear_namespace: Script::new(
         r"
-local cursor, removed = '0', 0
+local cursor, removed, pages = ARGV[2], 0, 0
 repeat
   local page = redis.call('SCAN', cursor, 'MATCH', ARGV[1], 'COUNT', 1000)
   cursor = page[1]
+  pages = pages + 1
   if #page[2] > 0 then
     removed = removed + redis.call('UNLINK', unpack(page[2]))
   end
-until cursor == '0'
-return removed
+until cursor == '0' or pages >= 100
+return {cursor, removed}
 ",
     ),
 });

@@ -207,3 +207,44 @@ async fn scripts_reload_after_a_flush_and_migrate_is_idempotent() {
     assert_eq!(adapter.get_user(&user.id).await.unwrap(), Some(user));
     adapter.migrate().await.unwrap();
 }
+
+#[tokio::test]
+async fn clear_namespace_removes_a_large_namespace_in_several_scripts_and_nothing_else() {
+    let (adapter, mut raw, base) = setup().await;
+    let (_, mut raw_other, other_base) = setup().await;
+    // More keys than one script scans (100 pages of 1,000), so the client
+    // has to go on from the cursor a script hands back.
+    let keys = 150_000;
+    for chunk in (0..keys).collect::<Vec<_>>().chunks(10_000) {
+        let mut pipe = redis::pipe();
+        for i in chunk {
+            pipe.set(format!("{base}filler:{i}"), 1).ignore();
+        }
+        pipe.query_async::<()>(&mut raw).await.unwrap();
+    }
+    let survivor = format!("{other_base}filler:0");
+    let _: () = redis::cmd("SET")
+        .arg(&survivor)
+        .arg(1)
+        .query_async(&mut raw_other)
+        .await
+        .unwrap();
+
+    assert_eq!(adapter.clear_namespace().await.unwrap(), keys);
+    let left: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{base}*"))
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    assert!(
+        left.is_empty(),
+        "{} keys of the namespace are left",
+        left.len()
+    );
+    assert_eq!(raw_i64(&mut raw, "EXISTS", &survivor).await, 1);
+    let _: () = redis::cmd("DEL")
+        .arg(&survivor)
+        .query_async(&mut raw_other)
+        .await
+        .unwrap();
+}

@@ -23,9 +23,9 @@
 //! Two sizes matter. The *small* size is the smallest number of users in
 //! the file, which every backend runs. The *scale* size is per backend:
 //! the largest number of users that backend ran at, if larger than the
-//! small size. `--scale` runs every backend at 1,000,000 users, but a slow
-//! one may be given fewer (MongoDB's test server seeds too slowly for a
-//! million), and a backend may have no scale run at all.
+//! small size. `--scale` runs every backend at 1,000,000 users, but one may
+//! be given fewer (`--scale-users B=N`) or none: the MongoDB test server's
+//! `findAndModify` scans its collection, so the script leaves it out.
 //!
 //! It writes, overwriting what was there:
 //!
