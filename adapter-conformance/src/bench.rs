@@ -392,7 +392,7 @@ async fn seed(
 ) -> Dataset {
     let users = config.users;
     let next = Arc::new(AtomicUsize::new(0));
-    let mut tasks = Vec::new();
+    let mut tasks = tokio::task::JoinSet::new();
     let batch = if bulk.is_some() { SEED_BATCH } else { 1 };
     let task_count = if bulk.is_some() {
         SEED_TASKS
@@ -406,7 +406,7 @@ async fn seed(
             next.clone(),
             progress.clone(),
         );
-        tasks.push(tokio::spawn(async move {
+        tasks.spawn(async move {
             let mut seeded = Vec::new();
             loop {
                 let first = next.fetch_add(batch, Ordering::Relaxed);
@@ -440,11 +440,22 @@ async fn seed(
                 progress.advance(ids.len());
                 seeded.extend(indices.zip(ids).zip(tokens).map(|((i, id), t)| (i, id, t)));
             }
-        }));
+        });
     }
     let mut rows = Vec::with_capacity(users);
-    for task in tasks {
-        rows.extend(task.await.expect("a seeding task panicked"));
+    while let Some(done) = tasks.join_next().await {
+        match done {
+            Ok(seeded) => rows.extend(seeded),
+            Err(failed) => {
+                // Stop the other tasks at once instead of seeding on for
+                // minutes, then fail with the task's own message.
+                tasks.abort_all();
+                match failed.try_into_panic() {
+                    Ok(panic) => std::panic::resume_unwind(panic),
+                    Err(e) => panic!("a seeding task did not finish: {e}"),
+                }
+            }
+        }
     }
     rows.sort_by_key(|(i, ..)| *i);
     let (user_ids, session_tokens) = rows.into_iter().map(|(_, u, s)| (u, s)).unzip();
@@ -749,6 +760,15 @@ mod tests {
     async fn a_bulk_seeder_that_stores_records_differently_is_caught() {
         let adapter = Arc::new(MemoryAdapter::new());
         let seed = seeder(&adapter, true);
+        run_bulk_seeded("memory", adapter.clone(), &small(), raw(&adapter), seed).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[should_panic(expected = "seeding a batch in bulk")]
+    async fn a_failing_bulk_seeder_stops_the_run() {
+        let adapter = Arc::new(MemoryAdapter::new());
+        let seed: BulkSeed =
+            Arc::new(|_| Box::pin(async { Err(AdapterError::backend("the disk is full")) }));
         run_bulk_seeded("memory", adapter.clone(), &small(), raw(&adapter), seed).await;
     }
 
