@@ -217,7 +217,8 @@ async fn workload<A: Adapter + 'static>(
 ) -> Vec<OpResult> {
     let adapter: Arc<dyn Adapter> = adapter;
     let started = Instant::now();
-    let seeding = if bulk.is_some() { "bulk" } else { "adapter" };
+    let bulk_seeded = bulk.is_some();
+    let seeding = if bulk_seeded { "bulk" } else { "adapter" };
     let progress = Progress::new(backend, config.users);
     let data = Arc::new(seed(&adapter, bulk, config, &progress).await);
     let seed_secs = started.elapsed().as_secs_f64();
@@ -227,7 +228,7 @@ async fn workload<A: Adapter + 'static>(
         config.users,
         config.users as f64 / seed_secs.max(1e-9),
     );
-    if seeding == "bulk" {
+    if bulk_seeded {
         verify_seeded(&adapter, &data).await;
     }
     let mut results = Vec::new();

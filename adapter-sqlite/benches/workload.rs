@@ -47,9 +47,15 @@ async fn main() {
     // SQLite has one writer: the batches go one after the other through one
     // connection (so its page cache stays warm), instead of waiting on each
     // other's locks inside SQLite, which can outlast the busy timeout.
-    let writer = Arc::new(Mutex::new(
-        adapter.pool().get().await.expect("a connection"),
-    ));
+    let writer = adapter.pool().get().await.expect("a connection");
+    // Random tokens and ids land all over the indexes: give the seeding
+    // connection a page cache (256 MiB) that holds them.
+    writer
+        .interact(|conn| conn.pragma_update(None, "cache_size", -262_144))
+        .await
+        .expect("the pragma ran")
+        .expect("set cache_size");
+    let writer = Arc::new(Mutex::new(writer));
     let seed: BulkSeed = Arc::new(move |batch| {
         let writer = writer.clone();
         Box::pin(async move { seed(&*writer.lock().await, batch).await })
@@ -64,9 +70,6 @@ async fn main() {
 /// instead of one implicit transaction (one WAL commit) per record.
 async fn seed(conn: &Object, batch: Vec<SeedUser>) -> Result<Vec<String>, AdapterError> {
     conn.interact(move |conn| {
-        // Random tokens and ids land all over the indexes: give the seeding
-        // connection a page cache (256 MiB) that holds them.
-        conn.pragma_update(None, "cache_size", -262_144)?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut ids = Vec::with_capacity(batch.len());
         {
