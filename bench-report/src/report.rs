@@ -989,13 +989,17 @@ pub(crate) mod tests {
         );
     }
 
-    #[test]
-    fn markdown_with_one_size_has_no_scale_section() {
-        let text: String = two_sizes()
-            .lines()
+    /// The rows of `text` at 10,000 users: a results file without a scale run.
+    fn only_10_000_users(text: &str) -> String {
+        text.lines()
             .filter(|l| l.contains(r#""users":10000,"#))
             .map(|l| format!("{l}\n"))
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn markdown_with_one_size_has_no_scale_section() {
+        let text = only_10_000_users(&two_sizes());
         let report = report(&text);
         assert_eq!(report.scale("postgres"), None);
         assert_eq!(report.common_scale(), None);
@@ -1132,11 +1136,7 @@ pub(crate) mod tests {
 
     #[test]
     fn notes_without_a_scale_run() {
-        let text: String = mixed_scales()
-            .lines()
-            .filter(|l| l.contains(r#""users":10000,"#))
-            .map(|l| format!("{l}\n"))
-            .collect();
+        let text = only_10_000_users(&mixed_scales());
         let extras = Extras {
             machine: Some("cpu: X\n"),
             notes: Some("Some note.\r\n"),
