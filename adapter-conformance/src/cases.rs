@@ -92,6 +92,16 @@ macro_rules! for_each_case {
             unstorable_values_are_invalid_input_and_change_nothing,
             purge_expired_removes_only_expired_records,
             concurrent_calls_on_one_adapter_do_not_interfere,
+            // hardening: full value ranges, exact keys, keys that change owner
+            update_session_of_an_expired_session_is_none_and_does_not_revive_it,
+            update_session_returns_a_utc_millisecond_expiry,
+            authenticator_counter_round_trips_every_u32,
+            values_up_to_one_mib_are_stored_or_rejected_naming_the_field,
+            keys_are_byte_exact_with_trailing_spaces,
+            account_relinked_to_another_user_survives_deleting_the_first,
+            session_moved_to_another_user_survives_deleting_the_first,
+            authenticator_recreated_for_another_user_belongs_to_it,
+            email_released_by_update_or_delete_belongs_to_the_new_user,
         }
     };
 }
@@ -2070,4 +2080,883 @@ pub async fn concurrent_calls_on_one_adapter_do_not_interfere(adapter: Arc<dyn A
             assert_eq!(got, Some((s, u)));
         }
     }
+}
+
+// --------------------------------------------------------------- hardening
+
+/// CONTRACT: an expired session cannot be updated: `update_session` returns
+/// `Ok(None)` for it, whatever it was asked to change, and the session stays
+/// unreadable (it is not revived by a new expiry or a new owner).
+pub async fn update_session_of_an_expired_session_is_none_and_does_not_revive_it(
+    adapter: Arc<dyn Adapter>,
+) {
+    let a = user(&*adapter, "expired-owner").await;
+    let b = user(&*adapter, "would-be-owner").await;
+    let long_gone = session_of(&a.id, now_ms() - Duration::minutes(10));
+    adapter.create_session(long_gone.clone()).await.unwrap();
+    // Expires while the case runs, so an adapter that only checks at
+    // creation time is caught too.
+    let just_gone = session_of(&a.id, now_ms() + Duration::milliseconds(1500));
+    adapter.create_session(just_gone.clone()).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(2000)).await;
+
+    for s in [&long_gone, &just_gone] {
+        let updates = [
+            ("a new expiry", Some(now_ms() + Duration::days(30)), None),
+            ("a new owner", None, Some(b.id.clone())),
+            ("both", Some(now_ms() + Duration::days(30)), Some(b.id.clone())),
+        ];
+        for (what, expires, user_id) in updates {
+            let got = adapter
+                .update_session(SessionUpdate {
+                    session_token: s.session_token.clone(),
+                    expires,
+                    user_id,
+                })
+                .await;
+            assert!(
+                matches!(got, Ok(None)),
+                "update_session with {what} on a session that expired at {} returned {got:?}; \
+                 expected Ok(None): an expired session cannot be updated",
+                s.expires
+            );
+            let read = adapter
+                .get_session_and_user(&s.session_token)
+                .await
+                .unwrap();
+            assert_eq!(
+                read, None,
+                "after update_session with {what}, the expired session was readable again (revived)"
+            );
+        }
+    }
+    // A live session is still updated.
+    let live = session(&*adapter, &a.id).await;
+    let later = now_ms() + Duration::days(60);
+    let updated = adapter
+        .update_session(SessionUpdate {
+            session_token: live.session_token.clone(),
+            expires: Some(later),
+            user_id: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        updated.map(|s| s.expires),
+        Some(later),
+        "update_session of a live session must extend it"
+    );
+}
+
+/// CONTRACT: the expiry `update_session` returns and stores is in UTC and to
+/// the millisecond, as from `create_session`, whatever offset and precision
+/// it was given.
+pub async fn update_session_returns_a_utc_millisecond_expiry(adapter: Arc<dyn Adapter>) {
+    let u = user(&*adapter, "u").await;
+    let s = session(&*adapter, &u.id).await;
+    let given = (OffsetDateTime::now_utc() + Duration::days(7))
+        .replace_nanosecond(123_456_789)
+        .unwrap()
+        .to_offset(time::macros::offset!(+05:30));
+    let want = truncate_to_millis(given);
+    let updated = adapter
+        .update_session(SessionUpdate {
+            session_token: s.session_token.clone(),
+            expires: Some(given),
+            user_id: None,
+        })
+        .await
+        .unwrap()
+        .expect("a live session is updated");
+    assert!(
+        updated.expires == want && updated.expires.offset().is_utc(),
+        "update_session returned expires {}; expected {want} (UTC, to the millisecond) for input {given}",
+        updated.expires
+    );
+    let (read, _) = adapter
+        .get_session_and_user(&s.session_token)
+        .await
+        .unwrap()
+        .expect("the session is live");
+    assert!(
+        read.expires == want && read.expires.offset().is_utc(),
+        "get_session_and_user after update_session read expires {}; expected {want} in UTC",
+        read.expires
+    );
+}
+
+/// CONTRACT: an authenticator's counter is WebAuthn's unsigned 32-bit
+/// signCount: every `u32`, including those above `i32::MAX`, round-trips
+/// through `create_authenticator` and `update_authenticator_counter`.
+pub async fn authenticator_counter_round_trips_every_u32(adapter: Arc<dyn Adapter>) {
+    let u = user(&*adapter, "passkey").await;
+    let top = Authenticator {
+        counter: u32::MAX,
+        ..authenticator_of(&u.id)
+    };
+    let created = adapter.create_authenticator(top.clone()).await;
+    assert!(
+        matches!(&created, Ok(a) if a.counter == u32::MAX),
+        "create_authenticator with counter u32::MAX returned {created:?}; expected it stored"
+    );
+    let read = adapter.get_authenticator(&top.credential_id).await.unwrap();
+    assert_eq!(
+        read.map(|a| a.counter),
+        Some(u32::MAX),
+        "counter u32::MAX read back"
+    );
+    let counters = [0, 1, i32::MAX as u32, 1 << 31, (1 << 31) + 1, u32::MAX - 1, u32::MAX];
+    for counter in counters {
+        let updated = adapter
+            .update_authenticator_counter(&top.credential_id, counter)
+            .await;
+        assert!(
+            matches!(&updated, Ok(a) if a.counter == counter),
+            "update_authenticator_counter({counter}) returned {updated:?}; expected the counter stored"
+        );
+        let read = adapter
+            .get_authenticator(&top.credential_id)
+            .await
+            .unwrap()
+            .map(|a| a.counter);
+        assert_eq!(read, Some(counter), "counter {counter} read back");
+    }
+}
+
+/// One string field of one record, filled with `value`: what
+/// `values_up_to_one_mib_are_stored_or_rejected_naming_the_field` stores.
+struct Oversized {
+    /// The record and field, e.g. `"user.email"`.
+    label: &'static str,
+    /// The names an `InvalidInput` may give the field: the Rust name and the
+    /// Auth.js column name.
+    names: &'static [&'static str],
+}
+
+const OVERSIZED_FIELDS: &[Oversized] = &[
+    Oversized { label: "user.name", names: &["name"] },
+    Oversized { label: "user.email", names: &["email"] },
+    Oversized { label: "user.image", names: &["image"] },
+    Oversized { label: "account.provider", names: &["provider"] },
+    Oversized {
+        label: "account.provider_account_id",
+        names: &["provider_account_id", "providerAccountId"],
+    },
+    Oversized {
+        label: "account.access_token",
+        names: &["access_token"],
+    },
+    Oversized {
+        label: "account.refresh_token",
+        names: &["refresh_token"],
+    },
+    Oversized { label: "account.id_token", names: &["id_token"] },
+    Oversized { label: "account.scope", names: &["scope"] },
+    Oversized {
+        label: "account.token_type",
+        names: &["token_type"],
+    },
+    Oversized {
+        label: "account.session_state",
+        names: &["session_state"],
+    },
+    Oversized {
+        label: "session.session_token",
+        names: &["session_token", "sessionToken"],
+    },
+    Oversized {
+        label: "verification_token.identifier",
+        names: &["identifier"],
+    },
+    Oversized {
+        label: "verification_token.token",
+        names: &["token"],
+    },
+    Oversized {
+        label: "authenticator.credential_id",
+        names: &["credential_id", "credentialID"],
+    },
+    Oversized {
+        label: "authenticator.provider_account_id",
+        names: &["provider_account_id", "providerAccountId"],
+    },
+    Oversized {
+        label: "authenticator.credential_public_key",
+        names: &["credential_public_key", "credentialPublicKey"],
+    },
+    Oversized {
+        label: "authenticator.credential_device_type",
+        names: &["credential_device_type", "credentialDeviceType"],
+    },
+    Oversized {
+        label: "authenticator.transports",
+        names: &["transports"],
+    },
+];
+
+/// A string of exactly `len` bytes that starts with something unique, so
+/// runs and fields never collide on a unique key.
+fn big_value(len: usize) -> String {
+    let mut value = unique("big");
+    let filler = "0123456789abcdefghijklmnopqrstuvwxyz-_";
+    while value.len() < len {
+        let take = (len - value.len()).min(filler.len());
+        value.push_str(&filler[..take]);
+    }
+    value
+}
+
+/// Stores a record with `field` set to `value` and reads it back through
+/// the lookup that field serves. `Ok(true)` when stored and read back
+/// exactly, `Ok(false)` when rejected with `InvalidInput` naming the field.
+async fn store_oversized(adapter: &dyn Adapter, field: &Oversized, value: &str) -> bool {
+    let u = user(adapter, "oversized").await;
+    let v = || value.to_owned();
+    let outcome: Result<()> = match field.label {
+        "user.name" | "user.email" | "user.image" => {
+            let mut input = new_user("big");
+            match field.label {
+                "user.name" => input.name = Some(v()),
+                "user.email" => input.email = Some(v()),
+                _ => input.image = Some(v()),
+            }
+            match adapter.create_user(input.clone()).await {
+                Ok(created) => {
+                    assert_eq!(
+                        created,
+                        input.clone().into_user(created.id.clone()),
+                        "create_user with a {}-byte {} returned something else",
+                        value.len(),
+                        field.label
+                    );
+                    let read = adapter.get_user(&created.id).await.unwrap();
+                    assert_eq!(
+                        read.as_ref(),
+                        Some(&created),
+                        "the user with a {}-byte {} read back differently",
+                        value.len(),
+                        field.label
+                    );
+                    if let Some(email) = &input.email {
+                        let by_email = adapter.get_user_by_email(email).await.unwrap();
+                        assert_eq!(
+                            by_email,
+                            Some(created),
+                            "get_user_by_email of a {}-byte {}",
+                            value.len(),
+                            field.label
+                        );
+                    }
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            }
+        }
+        label if label.starts_with("account.") => {
+            let mut a = full_account(&u.id, "big-provider");
+            match label {
+                "account.provider" => a.provider = v(),
+                "account.provider_account_id" => a.provider_account_id = v(),
+                "account.access_token" => a.access_token = Some(v()),
+                "account.refresh_token" => a.refresh_token = Some(v()),
+                "account.id_token" => a.id_token = Some(v()),
+                "account.scope" => a.scope = Some(v()),
+                "account.token_type" => a.token_type = Some(v()),
+                _ => a.session_state = Some(v()),
+            }
+            match adapter.link_account(a.clone()).await {
+                Ok(linked) => {
+                    assert_eq!(linked, a, "link_account with a big {label}");
+                    let read = adapter
+                        .get_account(&a.provider, &a.provider_account_id)
+                        .await
+                        .unwrap();
+                    assert_eq!(
+                        read,
+                        Some(a.clone()),
+                        "the account with a {}-byte {label} read back differently",
+                        value.len()
+                    );
+                    let owner = adapter
+                        .get_user_by_account(&a.provider, &a.provider_account_id)
+                        .await
+                        .unwrap();
+                    assert_eq!(owner, Some(u.clone()), "owner of an account with a big {label}");
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            }
+        }
+        "session.session_token" => {
+            let s = Session {
+                session_token: v(),
+                ..session_of(&u.id, now_ms() + Duration::days(1))
+            };
+            match adapter.create_session(s.clone()).await {
+                Ok(created) => {
+                    assert_eq!(created, s, "create_session with a big token");
+                    let read = adapter
+                        .get_session_and_user(&s.session_token)
+                        .await
+                        .unwrap();
+                    assert_eq!(
+                        read,
+                        Some((s, u.clone())),
+                        "the session with a {}-byte token read back differently",
+                        value.len()
+                    );
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            }
+        }
+        label if label.starts_with("verification_token.") => {
+            let mut t = token_of(&unique("id"), now_ms() + Duration::hours(1));
+            if label == "verification_token.identifier" {
+                t.identifier = v();
+            } else {
+                t.token = v();
+            }
+            match adapter.create_verification_token(t.clone()).await {
+                Ok(created) => {
+                    assert_eq!(created, t, "create_verification_token with a big {label}");
+                    let used = adapter
+                        .use_verification_token(&t.identifier, &t.token)
+                        .await
+                        .unwrap();
+                    assert_eq!(
+                        used,
+                        Some(t),
+                        "the verification token with a {}-byte {label} read back differently",
+                        value.len()
+                    );
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            }
+        }
+        label => {
+            let mut a = authenticator_of(&u.id);
+            match label {
+                "authenticator.credential_id" => a.credential_id = v(),
+                "authenticator.provider_account_id" => a.provider_account_id = v(),
+                "authenticator.credential_public_key" => a.credential_public_key = v(),
+                "authenticator.credential_device_type" => a.credential_device_type = v(),
+                _ => a.transports = Some(v()),
+            }
+            match adapter.create_authenticator(a.clone()).await {
+                Ok(created) => {
+                    assert_eq!(created, a, "create_authenticator with a big {label}");
+                    let read = adapter.get_authenticator(&a.credential_id).await.unwrap();
+                    assert_eq!(
+                        read,
+                        Some(a.clone()),
+                        "the authenticator with a {}-byte {label} read back differently",
+                        value.len()
+                    );
+                    let listed = adapter.list_authenticators_by_user_id(&u.id).await.unwrap();
+                    assert_eq!(listed, vec![a], "list_authenticators_by_user_id with a big {label}");
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            }
+        }
+    };
+    match outcome {
+        Ok(()) => true,
+        Err(AdapterError::InvalidInput { field: named, .. }) if field.names.contains(&named) => {
+            false
+        }
+        Err(e) => panic!(
+            "storing a {}-byte {} failed with {e:?}; expected it stored and read back byte for \
+             byte, or Err(InvalidInput) naming the field as one of {:?}",
+            value.len(),
+            field.label,
+            field.names
+        ),
+    }
+}
+
+/// CONTRACT: a value up to 1 MiB in any string field is either stored and
+/// read back byte for byte, or rejected with `InvalidInput` naming the field;
+/// never `Backend`, never a panic. Lookups by an oversized key find nothing
+/// (`Ok(None)`), and the adapter keeps working.
+pub async fn values_up_to_one_mib_are_stored_or_rejected_naming_the_field(
+    adapter: Arc<dyn Adapter>,
+) {
+    for len in [6 * 1024, 1024 * 1024] {
+        for field in OVERSIZED_FIELDS {
+            let value = big_value(len);
+            store_oversized(&*adapter, field, &value).await;
+        }
+        // Lookups by keys that may be too long for an index are plain misses.
+        let key = big_value(len);
+        let lookups = [
+            ("get_user", adapter.get_user(&key).await.map(|r| r.is_none())),
+            (
+                "get_user_by_email",
+                adapter.get_user_by_email(&key).await.map(|r| r.is_none()),
+            ),
+            (
+                "get_user_by_account",
+                adapter
+                    .get_user_by_account(&key, &key)
+                    .await
+                    .map(|r| r.is_none()),
+            ),
+            (
+                "get_account",
+                adapter.get_account("github", &key).await.map(|r| r.is_none()),
+            ),
+            (
+                "get_session_and_user",
+                adapter.get_session_and_user(&key).await.map(|r| r.is_none()),
+            ),
+            (
+                "use_verification_token",
+                adapter
+                    .use_verification_token(&key, &key)
+                    .await
+                    .map(|r| r.is_none()),
+            ),
+            (
+                "get_authenticator",
+                adapter.get_authenticator(&key).await.map(|r| r.is_none()),
+            ),
+            (
+                "delete_session",
+                adapter.delete_session(&key).await.map(|r| r.is_none()),
+            ),
+        ];
+        for (call, result) in lookups {
+            assert!(
+                matches!(result, Ok(true)),
+                "{call} with a {len}-byte key returned {result:?}; expected Ok(None)"
+            );
+        }
+    }
+    // Still healthy.
+    let u = user(&*adapter, "after-oversized").await;
+    let s = session(&*adapter, &u.id).await;
+    assert_eq!(
+        adapter.get_session_and_user(&s.session_token).await.unwrap(),
+        Some((s, u)),
+        "the adapter works after oversized values"
+    );
+}
+
+/// CONTRACT: keys are byte-exact: a trailing space makes another key, for
+/// unique keys (emails, tokens, provider account ids, credential ids) and for
+/// references to a user (a user id with a trailing space is no user).
+pub async fn keys_are_byte_exact_with_trailing_spaces(adapter: Arc<dyn Adapter>) {
+    let email = format!("{}@example.com", unique("pad"));
+    let padded_email = format!("{email} ");
+    let a = adapter
+        .create_user(NewUser {
+            email: Some(email.clone()),
+            ..NewUser::default()
+        })
+        .await
+        .unwrap();
+    let b = adapter
+        .create_user(NewUser {
+            email: Some(padded_email.clone()),
+            ..NewUser::default()
+        })
+        .await
+        .unwrap_or_else(|e| {
+            panic!("create_user with {padded_email:?} after {email:?} failed with {e:?}; expected a second user: the emails differ by a trailing space")
+        });
+    assert_eq!(
+        adapter.get_user_by_email(&email).await.unwrap(),
+        Some(a.clone()),
+        "get_user_by_email({email:?}) must find the user without the trailing space"
+    );
+    assert_eq!(
+        adapter.get_user_by_email(&padded_email).await.unwrap(),
+        Some(b.clone()),
+        "get_user_by_email({padded_email:?}) must find the user with the trailing space"
+    );
+
+    let padded_id = format!("{} ", a.id);
+    assert_eq!(
+        adapter.get_user(&padded_id).await.unwrap(),
+        None,
+        "get_user({padded_id:?}) found a user"
+    );
+    assert_not_found(
+        adapter.link_account(full_account(&padded_id, "github")).await,
+        "link_account for a user id with a trailing space",
+    );
+    assert_not_found(
+        adapter
+            .create_session(session_of(&padded_id, now_ms() + Duration::days(1)))
+            .await,
+        "create_session for a user id with a trailing space",
+    );
+    assert_not_found(
+        adapter.create_authenticator(authenticator_of(&padded_id)).await,
+        "create_authenticator for a user id with a trailing space",
+    );
+
+    // Each pair of keys differing by a trailing space names two records.
+    let pid = unique("pid");
+    let mut acc_a = full_account(&a.id, "github");
+    acc_a.provider_account_id = pid.clone();
+    let mut acc_b = full_account(&b.id, "github");
+    acc_b.provider_account_id = format!("{pid} ");
+    adapter.link_account(acc_a.clone()).await.unwrap();
+    adapter.link_account(acc_b.clone()).await.unwrap_or_else(|e| {
+        panic!("link_account with provider_account_id {:?} failed with {e:?}; expected a second account", acc_b.provider_account_id)
+    });
+    let mut acc_c = full_account(&b.id, "github ");
+    acc_c.provider_account_id = pid.clone();
+    adapter.link_account(acc_c.clone()).await.unwrap_or_else(|e| {
+        panic!("link_account with provider \"github \" failed with {e:?}; expected a third account")
+    });
+    for (acc, owner) in [(&acc_a, &a), (&acc_b, &b), (&acc_c, &b)] {
+        assert_eq!(
+            adapter
+                .get_user_by_account(&acc.provider, &acc.provider_account_id)
+                .await
+                .unwrap()
+                .as_ref(),
+            Some(owner),
+            "owner of ({:?}, {:?})",
+            acc.provider,
+            acc.provider_account_id
+        );
+    }
+
+    let token = unique("sess");
+    let s_a = Session {
+        session_token: token.clone(),
+        ..session_of(&a.id, now_ms() + Duration::days(1))
+    };
+    let s_b = Session {
+        session_token: format!("{token} "),
+        ..session_of(&b.id, now_ms() + Duration::days(1))
+    };
+    adapter.create_session(s_a.clone()).await.unwrap();
+    adapter.create_session(s_b.clone()).await.unwrap_or_else(|e| {
+        panic!("create_session with a token that differs by a trailing space failed with {e:?}")
+    });
+    assert_eq!(
+        adapter.get_session_and_user(&s_a.session_token).await.unwrap(),
+        Some((s_a, a.clone())),
+        "the session without the trailing space"
+    );
+    assert_eq!(
+        adapter.get_session_and_user(&s_b.session_token).await.unwrap(),
+        Some((s_b, b.clone())),
+        "the session with the trailing space"
+    );
+
+    let t_a = token_of(&email, now_ms() + Duration::hours(1));
+    let t_b = VerificationToken {
+        token: format!("{} ", t_a.token),
+        ..t_a.clone()
+    };
+    adapter.create_verification_token(t_a.clone()).await.unwrap();
+    adapter
+        .create_verification_token(t_b.clone())
+        .await
+        .unwrap_or_else(|e| {
+            panic!("create_verification_token with a token that differs by a trailing space failed with {e:?}")
+        });
+    assert_eq!(
+        adapter
+            .use_verification_token(&t_b.identifier, &t_b.token)
+            .await
+            .unwrap(),
+        Some(t_b),
+        "use_verification_token with the trailing space"
+    );
+    assert_eq!(
+        adapter
+            .use_verification_token(&t_a.identifier, &t_a.token)
+            .await
+            .unwrap(),
+        Some(t_a),
+        "use_verification_token without the trailing space"
+    );
+
+    let cred_a = authenticator_of(&a.id);
+    let cred_b = Authenticator {
+        credential_id: format!("{} ", cred_a.credential_id),
+        ..authenticator_of(&b.id)
+    };
+    adapter.create_authenticator(cred_a.clone()).await.unwrap();
+    adapter
+        .create_authenticator(cred_b.clone())
+        .await
+        .unwrap_or_else(|e| {
+            panic!("create_authenticator with a credential id that differs by a trailing space failed with {e:?}")
+        });
+    assert_eq!(
+        adapter.get_authenticator(&cred_b.credential_id).await.unwrap(),
+        Some(cred_b),
+        "the credential id with the trailing space"
+    );
+    assert_eq!(
+        adapter
+            .list_authenticators_by_user_id(&padded_id)
+            .await
+            .unwrap(),
+        vec![],
+        "list_authenticators_by_user_id({padded_id:?})"
+    );
+    assert_eq!(
+        adapter.list_authenticators_by_user_id(&a.id).await.unwrap(),
+        vec![cred_a],
+        "user a's authenticators"
+    );
+}
+
+/// CONTRACT: an account unlinked from one user and linked to another belongs
+/// to the new owner only: deleting the first user leaves it alone.
+pub async fn account_relinked_to_another_user_survives_deleting_the_first(
+    adapter: Arc<dyn Adapter>,
+) {
+    let a = user(&*adapter, "first-owner").await;
+    let b = user(&*adapter, "second-owner").await;
+    let first = account(&*adapter, &a.id, "github").await;
+    let unlinked = adapter
+        .unlink_account(&first.provider, &first.provider_account_id)
+        .await
+        .unwrap();
+    assert_eq!(unlinked, Some(first.clone()), "unlink_account");
+    let relinked = Account {
+        user_id: b.id.clone(),
+        ..full_account(&b.id, "github")
+    };
+    let relinked = Account {
+        provider_account_id: first.provider_account_id.clone(),
+        ..relinked
+    };
+    adapter.link_account(relinked.clone()).await.unwrap();
+
+    assert!(
+        adapter.delete_user(&a.id).await.unwrap().is_some(),
+        "delete_user of the first owner"
+    );
+    assert_eq!(
+        adapter
+            .get_account(&first.provider, &first.provider_account_id)
+            .await
+            .unwrap(),
+        Some(relinked),
+        "the account now linked to the second user was removed (or changed) by deleting the first"
+    );
+    assert_eq!(
+        adapter
+            .get_user_by_account(&first.provider, &first.provider_account_id)
+            .await
+            .unwrap(),
+        Some(b),
+        "get_user_by_account must find the second owner after the first was deleted"
+    );
+}
+
+/// CONTRACT: a session moved to another user with `update_session`, and a
+/// session token deleted and then reused by another user, belong to the new
+/// owner only: deleting the first user leaves them alone.
+pub async fn session_moved_to_another_user_survives_deleting_the_first(
+    adapter: Arc<dyn Adapter>,
+) {
+    let a = user(&*adapter, "first-owner").await;
+    let b = user(&*adapter, "second-owner").await;
+    let moved = session(&*adapter, &a.id).await;
+    let moved = adapter
+        .update_session(SessionUpdate {
+            session_token: moved.session_token.clone(),
+            expires: None,
+            user_id: Some(b.id.clone()),
+        })
+        .await
+        .unwrap()
+        .expect("a live session is updated");
+    assert_eq!(moved.user_id, b.id, "update_session must move the session to the second user");
+
+    let reused = session(&*adapter, &a.id).await;
+    adapter.delete_session(&reused.session_token).await.unwrap();
+    let reused = Session {
+        user_id: b.id.clone(),
+        ..reused
+    };
+    adapter.create_session(reused.clone()).await.unwrap();
+
+    assert!(adapter.delete_user(&a.id).await.unwrap().is_some());
+    assert_eq!(
+        adapter
+            .get_session_and_user(&moved.session_token)
+            .await
+            .unwrap(),
+        Some((moved, b.clone())),
+        "the session moved to the second user was removed by deleting the first"
+    );
+    assert_eq!(
+        adapter
+            .get_session_and_user(&reused.session_token)
+            .await
+            .unwrap(),
+        Some((reused, b)),
+        "the session token reused by the second user was removed by deleting the first"
+    );
+}
+
+/// CONTRACT: a credential id freed by deleting its user can be registered by
+/// another user, and then belongs to that user only.
+pub async fn authenticator_recreated_for_another_user_belongs_to_it(adapter: Arc<dyn Adapter>) {
+    let a = user(&*adapter, "first-owner").await;
+    let first = authenticator(&*adapter, &a.id).await;
+    assert!(adapter.delete_user(&a.id).await.unwrap().is_some());
+    assert_eq!(
+        adapter.get_authenticator(&first.credential_id).await.unwrap(),
+        None,
+        "the deleted user's authenticator is still there"
+    );
+
+    let b = user(&*adapter, "second-owner").await;
+    let again = Authenticator {
+        user_id: b.id.clone(),
+        counter: 0,
+        ..first.clone()
+    };
+    let created = adapter.create_authenticator(again.clone()).await;
+    assert!(
+        matches!(&created, Ok(c) if *c == again),
+        "create_authenticator reusing the credential id of a deleted user's passkey returned \
+         {created:?}; expected it stored for the new user"
+    );
+    assert_eq!(
+        adapter.get_authenticator(&first.credential_id).await.unwrap(),
+        Some(again.clone()),
+        "get_authenticator must return the new owner's authenticator"
+    );
+    assert_eq!(
+        adapter.list_authenticators_by_user_id(&a.id).await.unwrap(),
+        vec![],
+        "the deleted user still lists an authenticator"
+    );
+    assert_eq!(
+        adapter.list_authenticators_by_user_id(&b.id).await.unwrap(),
+        vec![again],
+        "the new owner's authenticators"
+    );
+    assert_eq!(adapter.delete_user(&a.id).await.unwrap(), None);
+}
+
+/// CONTRACT: an email released by `update_user` or by `delete_user` can be
+/// taken by another user, and then belongs to that user only: deleting or
+/// updating the previous owner leaves it alone.
+pub async fn email_released_by_update_or_delete_belongs_to_the_new_user(
+    adapter: Arc<dyn Adapter>,
+) {
+    let first = format!("{}@example.com", unique("first"));
+    let second = format!("{}@example.com", unique("second"));
+    let with_email = |email: &str| NewUser {
+        email: Some(email.to_owned()),
+        ..NewUser::default()
+    };
+
+    // Released by update.
+    let a = adapter.create_user(with_email(&first)).await.unwrap();
+    let a = adapter
+        .update_user(UserUpdate {
+            email: Some(Some(second.clone())),
+            ..UserUpdate::new(&a.id)
+        })
+        .await
+        .unwrap();
+    let b = adapter.create_user(with_email(&first)).await.unwrap_or_else(|e| {
+        panic!("create_user with an email released by update_user failed with {e:?}")
+    });
+    assert!(adapter.delete_user(&a.id).await.unwrap().is_some());
+    assert_eq!(
+        adapter.get_user_by_email(&first).await.unwrap(),
+        Some(b.clone()),
+        "deleting the user who gave up {first:?} must not release it from its new owner"
+    );
+    assert_eq!(
+        adapter.get_user_by_email(&second).await.unwrap(),
+        None,
+        "the deleted user's current email is still found"
+    );
+    assert_conflict(
+        adapter.create_user(with_email(&first)).await,
+        "create_user with an email its new owner holds",
+    );
+
+    // Released by delete.
+    let third = format!("{}@example.com", unique("third"));
+    let c = adapter.create_user(with_email(&third)).await.unwrap();
+    assert!(adapter.delete_user(&c.id).await.unwrap().is_some());
+    let d = adapter.create_user(with_email(&third)).await.unwrap_or_else(|e| {
+        panic!("create_user with an email released by delete_user failed with {e:?}")
+    });
+    assert_eq!(adapter.delete_user(&c.id).await.unwrap(), None);
+    assert_eq!(
+        adapter.get_user_by_email(&third).await.unwrap(),
+        Some(d.clone()),
+        "the email's new owner"
+    );
+    // And the new owner can release it again.
+    let d = adapter
+        .update_user(UserUpdate {
+            email: Some(None),
+            ..UserUpdate::new(&d.id)
+        })
+        .await
+        .unwrap();
+    assert_eq!(d.email, None);
+    assert_eq!(adapter.get_user_by_email(&third).await.unwrap(), None);
+    let e = adapter.create_user(with_email(&third)).await.unwrap();
+    assert_eq!(
+        adapter.get_user_by_email(&third).await.unwrap(),
+        Some(e),
+        "the email's third owner"
+    );
+    assert_eq!(adapter.get_user(&b.id).await.unwrap(), Some(b));
+}
+
+/// How many adapter instances [`migrated_instances_share_one_namespace`]
+/// gets, each migrated at the same moment on one fresh namespace.
+pub const CONCURRENT_MIGRATIONS: usize = 8;
+
+/// CONTRACT: `migrate()` is safe from many processes at once: after
+/// [`CONCURRENT_MIGRATIONS`] fresh instances migrated one fresh namespace at
+/// the same time (each must have succeeded), they all work on the same data.
+///
+/// Run by `conformance_tests!(.., migrate = ..)` as
+/// `concurrent_migrate_on_a_fresh_namespace_succeeds`.
+pub async fn migrated_instances_share_one_namespace(adapters: Vec<Arc<dyn Adapter>>) {
+    assert!(!adapters.is_empty(), "no adapter instances");
+    let first = &adapters[0];
+    let u = user(&**first, "shared").await;
+    let s = session(&**first, &u.id).await;
+    for (i, other) in adapters.iter().enumerate() {
+        assert_eq!(
+            other.get_user(&u.id).await.unwrap(),
+            Some(u.clone()),
+            "instance {i} does not see the user created through instance 0"
+        );
+        assert_eq!(
+            other.get_session_and_user(&s.session_token).await.unwrap(),
+            Some((s.clone(), u.clone())),
+            "instance {i} does not see the session created through instance 0"
+        );
+    }
+    let last = adapters.last().expect("at least one");
+    let a = account(&**last, &u.id, "github").await;
+    assert_eq!(
+        first
+            .get_user_by_account(&a.provider, &a.provider_account_id)
+            .await
+            .unwrap(),
+        Some(u.clone()),
+        "instance 0 does not see the account linked through the last instance"
+    );
+    assert!(last.delete_user(&u.id).await.unwrap().is_some());
+    assert_eq!(first.get_session_and_user(&s.session_token).await.unwrap(), None);
 }

@@ -7,6 +7,7 @@ pub mod memory;
 pub mod servers;
 
 use std::any::Any;
+use std::fmt::Display;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -99,6 +100,100 @@ where
     }
 }
 
+/// Runs `concurrent_migrate_on_a_fresh_namespace_succeeds`: calls
+/// `migrated(namespace)` [`CONCURRENT_MIGRATIONS`](cases::CONCURRENT_MIGRATIONS)
+/// times at once, each on a task of its own, with one fresh namespace name
+/// (`mig_` and 16 hex digits: lowercase letters, digits and `_`, 20
+/// characters). `migrated` must connect one new adapter instance (its own
+/// pool or client) to that namespace and call its `migrate()`. Every call must
+/// succeed; then [`cases::migrated_instances_share_one_namespace`] checks that
+/// the instances work on the same data, and, if everything passed, one of
+/// them is handed to `teardown`.
+///
+/// Returns the failure message, like [`check_case`].
+pub fn check_concurrent_migrate<A, M, MFut, E, T, TFut>(
+    migrated: M,
+    teardown: T,
+) -> Result<(), String>
+where
+    A: Adapter + 'static,
+    M: Fn(String) -> MFut,
+    MFut: Future<Output = Result<A, E>> + Send + 'static,
+    E: Display + Send + 'static,
+    T: FnOnce(A) -> TFut,
+    TFut: Future<Output = ()>,
+{
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot build a Tokio runtime: {e}"))?;
+    runtime.block_on(async move {
+        let namespace = format!("mig_{}", &uuid::Uuid::new_v4().simple().to_string()[..16]);
+        let tasks: Vec<_> = (0..cases::CONCURRENT_MIGRATIONS)
+            .map(|_| tokio::spawn(migrated(namespace.clone())))
+            .collect();
+        let mut adapters = Vec::new();
+        let mut failures = Vec::new();
+        for (i, task) in tasks.into_iter().enumerate() {
+            match tokio::time::timeout(CASE_TIMEOUT, task).await {
+                Ok(Ok(Ok(adapter))) => adapters.push(Arc::new(adapter)),
+                Ok(Ok(Err(e))) => failures.push(format!("instance {i}: {e}")),
+                Ok(Err(join)) if join.is_panic() => {
+                    failures.push(format!("instance {i} panicked: {}", panic_message(join.into_panic())))
+                }
+                Ok(Err(join)) => failures.push(format!("instance {i} was cancelled: {join}")),
+                Err(_) => failures.push(format!("instance {i} did not migrate within {CASE_TIMEOUT:?}")),
+            }
+        }
+        if !failures.is_empty() {
+            return Err(format!(
+                "{} of {} adapter instances failed to migrate namespace {namespace:?} at the same \
+                 time; migrate() must be safe from many processes at once: {}",
+                failures.len(),
+                cases::CONCURRENT_MIGRATIONS,
+                failures.join("; ")
+            ));
+        }
+        let shared: Vec<Arc<dyn Adapter>> = adapters
+            .iter()
+            .map(|a| a.clone() as Arc<dyn Adapter>)
+            .collect();
+        let task = tokio::spawn(cases::migrated_instances_share_one_namespace(shared));
+        match tokio::time::timeout(CASE_TIMEOUT, task).await {
+            Ok(Ok(())) => {}
+            Ok(Err(join)) if join.is_panic() => return Err(panic_message(join.into_panic())),
+            Ok(Err(join)) => return Err(format!("the case was cancelled: {join}")),
+            Err(_) => return Err(format!("the case did not finish within {CASE_TIMEOUT:?}")),
+        }
+        let mut adapters = adapters.into_iter();
+        let kept = adapters.next().expect("at least one instance");
+        drop(adapters);
+        let kept = Arc::try_unwrap(kept)
+            .map_err(|_| "the case left a task holding the adapter".to_owned())?;
+        tokio::time::timeout(CASE_TIMEOUT, teardown(kept))
+            .await
+            .map_err(|_| format!("the teardown did not finish within {CASE_TIMEOUT:?}"))
+    })
+}
+
+/// Runs [`check_concurrent_migrate`] and panics with the failure message;
+/// what the generated `concurrent_migrate_on_a_fresh_namespace_succeeds` test
+/// calls.
+pub fn run_concurrent_migrate<A, M, MFut, E, T, TFut>(migrated: M, teardown: T)
+where
+    A: Adapter + 'static,
+    M: Fn(String) -> MFut,
+    MFut: Future<Output = Result<A, E>> + Send + 'static,
+    E: Display + Send + 'static,
+    T: FnOnce(A) -> TFut,
+    TFut: Future<Output = ()>,
+{
+    if let Err(message) = check_concurrent_migrate(migrated, teardown) {
+        panic!("conformance case `concurrent_migrate_on_a_fresh_namespace_succeeds` failed: {message}");
+    }
+}
+
 fn panic_message(payload: Box<dyn Any + Send>) -> String {
     payload
         .downcast_ref::<String>()
@@ -127,6 +222,23 @@ fn panic_message(payload: Box<dyn Any + Send>) -> String {
 /// adapter_conformance::conformance_tests!(adapter, teardown = drop_schema);
 /// ```
 ///
+/// With `migrate = ...`, an async function taking a namespace name and
+/// returning `Result<YourAdapter, E>` (any `E: Display`) after connecting a
+/// *new* instance to that namespace and calling its `migrate()`, one more
+/// test, `concurrent_migrate_on_a_fresh_namespace_succeeds`, migrates one
+/// fresh namespace from 8 instances at once (see
+/// [`check_concurrent_migrate`]). Every adapter with a `migrate()` should
+/// pass it: several replicas of an app start at the same time.
+///
+/// ```ignore
+/// async fn migrated(namespace: String) -> Result<MyAdapter, AdapterError> {
+///     let adapter = MyAdapter::connect_to_namespace(&url, &namespace).await?;
+///     adapter.migrate().await?;
+///     Ok(adapter)
+/// }
+/// adapter_conformance::conformance_tests!(adapter, teardown = drop_schema, migrate = migrated);
+/// ```
+///
 /// A failing test is named after the promise it checks, e.g.
 /// `use_verification_token_is_atomic_under_concurrency`.
 #[macro_export]
@@ -136,6 +248,25 @@ macro_rules! conformance_tests {
     };
     ($factory:expr, teardown = $teardown:expr $(,)?) => {
         $crate::for_each_case!($crate::__conformance_test; $factory, $teardown);
+    };
+    ($factory:expr, migrate = $migrate:expr $(,)?) => {
+        $crate::for_each_case!($crate::__conformance_test; $factory, |_| async {});
+        $crate::__concurrent_migrate_test!($migrate, |_| async {});
+    };
+    ($factory:expr, teardown = $teardown:expr, migrate = $migrate:expr $(,)?) => {
+        $crate::for_each_case!($crate::__conformance_test; $factory, $teardown);
+        $crate::__concurrent_migrate_test!($migrate, $teardown);
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __concurrent_migrate_test {
+    ($migrate:expr, $teardown:expr) => {
+        #[test]
+        fn concurrent_migrate_on_a_fresh_namespace_succeeds() {
+            $crate::run_concurrent_migrate($migrate, $teardown);
+        }
     };
 }
 

@@ -4,7 +4,13 @@
 //! It keeps everything in hash maps behind one mutex, so each call is atomic
 //! by construction; a database adapter gets the same guarantees from unique
 //! indexes, foreign keys with `ON DELETE CASCADE`, single statements and
-//! transactions. It passes the whole suite (see `tests/memory.rs`):
+//! transactions. Like a key-value adapter, it keeps a per-user index of
+//! accounts, sessions and authenticators and deletes a user's records through
+//! it, so it shows what has to happen to that index when a record changes
+//! owner. Several adapters can share one named namespace
+//! ([`MemoryAdapter::open`]), which must be [`migrate`](MemoryAdapter::migrate)d
+//! once, like a database schema. It passes the whole suite (see
+//! `tests/memory.rs`):
 //!
 //! ```
 //! use adapter_conformance::memory::MemoryAdapter;
@@ -22,9 +28,9 @@
 //!
 //! It is not meant for production: nothing survives a restart.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use auth_core::timestamp::truncate_to_millis;
@@ -45,7 +51,31 @@ struct State {
     /// (identifier, token) → token.
     tokens: HashMap<(String, String), VerificationToken>,
     authenticators: HashMap<String, Authenticator>,
+    /// user id → the keys of its accounts, sessions and authenticators:
+    /// what `delete_user` removes.
+    owned: HashMap<String, Owned>,
+    /// The email each user was created with; only kept for
+    /// [`Fault::DeleteReleasesCreationEmail`].
+    creation_emails: HashMap<String, String>,
+    /// The schema version `migrate` wrote; `None` before the first migration.
+    schema_version: Option<u32>,
 }
+
+/// The keys of the records one user owns.
+#[derive(Default)]
+struct Owned {
+    accounts: HashSet<(String, String)>,
+    sessions: HashSet<String>,
+    authenticators: HashSet<String>,
+}
+
+/// The schema version [`MemoryAdapter::migrate`] writes.
+const SCHEMA_VERSION: u32 = 1;
+
+/// Named namespaces shared by every [`MemoryAdapter::open`] in the process:
+/// the in-memory stand-in for a database server.
+static NAMESPACES: LazyLock<Mutex<HashMap<String, Arc<Mutex<State>>>>> =
+    LazyLock::new(Default::default);
 
 /// A deliberate defect, to prove that the suite catches it. Only for the
 /// suite's own tests.
@@ -75,28 +105,123 @@ pub enum Fault {
     UpdateClearsUnsetFields,
     /// `update_user` keeps the old email in the index.
     StaleEmailIndex,
+    /// `update_session` extends or moves a session that has expired.
+    RevivesExpiredSessions,
+    /// `update_session` returns and stores the new expiry as given (its
+    /// offset, its nanoseconds).
+    UpdateSessionKeepsRawInstant,
+    /// Counters are kept as signed 32-bit numbers: above `i32::MAX` is
+    /// `InvalidInput`.
+    SignedCounter,
+    /// A user field over 4 KiB fails with a `Backend` error.
+    OversizedValuesAreBackendErrors,
+    /// Email keys ignore trailing spaces, like a PAD SPACE collation.
+    PadSpaceKeys,
+    /// `unlink_account` leaves the account in its old owner's index.
+    UnlinkKeepsOwnerIndex,
+    /// `update_session` moving a session leaves it in its old owner's index.
+    MovedSessionKeepsOwnerIndex,
+    /// `delete_user` forgets the user's authenticators but keeps their
+    /// credential ids taken.
+    DeleteKeepsCredentialIds,
+    /// `delete_user` releases the email the user was created with, even if
+    /// the user changed it and someone else took it.
+    DeleteReleasesCreationEmail,
+    /// `migrate` reads the schema version, yields, then writes it: two
+    /// instances migrating at once both try to create the schema.
+    RacyMigrate,
 }
+
+/// Ids are unique across every adapter in the process, as a database's
+/// would be across its clients.
+static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 
 /// The in-memory reference adapter. See the [module docs](self).
 #[derive(Default)]
 pub struct MemoryAdapter {
-    state: Mutex<State>,
-    next_id: AtomicU64,
+    state: Arc<Mutex<State>>,
+    namespace: Option<String>,
     fault: Option<Fault>,
 }
 
 impl MemoryAdapter {
-    /// An empty store.
+    /// An empty private store, ready to use.
     pub fn new() -> Self {
-        Self::default()
+        let adapter = Self::default();
+        adapter.lock().schema_version = Some(SCHEMA_VERSION);
+        adapter
     }
 
-    /// An empty store with one deliberate defect.
+    /// An empty private store with one deliberate defect.
     #[doc(hidden)]
     pub fn with_fault(fault: Fault) -> Self {
         Self {
             fault: Some(fault),
-            ..Self::default()
+            ..Self::new()
+        }
+    }
+
+    /// An adapter on the process-wide namespace `name`, created empty on
+    /// first use and shared by every adapter opened on the same name. Call
+    /// [`migrate`](Self::migrate) before using it; any number of adapters may
+    /// do so at once.
+    pub fn open(name: &str) -> Self {
+        Self::open_with(name, None)
+    }
+
+    /// [`open`](Self::open) with one deliberate defect.
+    #[doc(hidden)]
+    pub fn open_with(name: &str, fault: Option<Fault>) -> Self {
+        let state = NAMESPACES
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .entry(name.to_owned())
+            .or_default()
+            .clone();
+        Self {
+            state,
+            namespace: Some(name.to_owned()),
+            fault,
+        }
+    }
+
+    /// The namespace this adapter was [`open`](Self::open)ed on, if any.
+    pub fn namespace(&self) -> Option<&str> {
+        self.namespace.as_deref()
+    }
+
+    /// Creates the namespace's "schema" if no one has yet: idempotent, and
+    /// safe from any number of adapters at once, because checking and
+    /// writing the version happen under one lock (a database adapter takes
+    /// a lock on the server for the same reason).
+    pub async fn migrate(&self) -> Result<()> {
+        if self.has(Fault::RacyMigrate) {
+            let current = self.lock().schema_version;
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            let mut state = self.lock();
+            if current.is_none() && state.schema_version.is_some() {
+                return Err(AdapterError::backend(
+                    "migration 1 failed: the schema already exists",
+                ));
+            }
+            state.schema_version = Some(SCHEMA_VERSION);
+            return Ok(());
+        }
+        let mut state = self.lock();
+        if state.schema_version.is_none() {
+            state.schema_version = Some(SCHEMA_VERSION);
+        }
+        Ok(())
+    }
+
+    /// Removes this adapter's namespace from the process (its data stays
+    /// with adapters still open on it). A no-op for [`new`](Self::new) stores.
+    pub fn drop_namespace(&self) {
+        if let Some(name) = &self.namespace {
+            NAMESPACES
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .remove(name);
         }
     }
 
@@ -128,11 +253,37 @@ impl MemoryAdapter {
     }
 
     fn check_user(&self, state: &State, user_id: &str) -> Result<()> {
+        if state.schema_version.is_none() {
+            return Err(AdapterError::backend("the namespace is not migrated"));
+        }
         if self.has(Fault::NoUserCheck) || state.users.contains_key(user_id) {
             Ok(())
         } else {
             Err(AdapterError::not_found("user", format!("id {user_id:?}")))
         }
+    }
+
+    /// The index of the records `user_id` owns.
+    fn owned<'s>(&self, state: &'s mut State, user_id: &str) -> &'s mut Owned {
+        state.owned.entry(user_id.to_owned()).or_default()
+    }
+
+    /// The key of `email` in the unique email index.
+    fn email_key(&self, email: &str) -> String {
+        if self.has(Fault::PadSpaceKeys) {
+            email.trim_end_matches(' ').to_owned()
+        } else {
+            email.to_owned()
+        }
+    }
+
+    fn check_sizes(&self, fields: &[(&'static str, Option<&String>)]) -> Result<()> {
+        if self.has(Fault::OversizedValuesAreBackendErrors)
+            && fields.iter().any(|(_, v)| v.is_some_and(|v| v.len() > 4096))
+        {
+            return Err(AdapterError::backend("index row size exceeds maximum 2712"));
+        }
+        Ok(())
     }
 }
 
@@ -143,28 +294,37 @@ fn key(a: &str, b: &str) -> (String, String) {
 #[async_trait]
 impl Adapter for MemoryAdapter {
     async fn create_user(&self, user: NewUser) -> Result<User> {
+        self.check_sizes(&[
+            ("name", user.name.as_ref()),
+            ("email", user.email.as_ref()),
+            ("image", user.image.as_ref()),
+        ])?;
         if self.has(Fault::NonAtomicEmailClaim) {
             let taken = user
                 .email
                 .as_ref()
-                .is_some_and(|e| self.lock().emails.contains_key(e));
+                .is_some_and(|e| self.lock().emails.contains_key(&self.email_key(e)));
             if taken {
                 return Err(AdapterError::conflict("user", "email"));
             }
             tokio::task::yield_now().await;
         }
         let mut state = self.lock();
+        if state.schema_version.is_none() {
+            return Err(AdapterError::backend("the namespace is not migrated"));
+        }
         if let Some(email) = &user.email
-            && state.emails.contains_key(email)
+            && state.emails.contains_key(&self.email_key(email))
             && !self.has(Fault::NonAtomicEmailClaim)
         {
             return Err(AdapterError::conflict("user", "email"));
         }
-        let id = format!("user-{}", self.next_id.fetch_add(1, Ordering::Relaxed) + 1);
+        let id = format!("user-{}", NEXT_ID.fetch_add(1, Ordering::Relaxed) + 1);
         let mut user = user.into_user(id.clone());
         user.email_verified = user.email_verified.map(|t| self.instant(t));
         if let Some(email) = &user.email {
-            state.emails.insert(email.clone(), id.clone());
+            state.emails.insert(self.email_key(email), id.clone());
+            state.creation_emails.insert(id.clone(), email.clone());
         }
         state.users.insert(id, user.clone());
         Ok(user)
@@ -186,8 +346,9 @@ impl Adapter for MemoryAdapter {
         }
         Ok(state
             .emails
-            .get(email)
+            .get(&self.email_key(email))
             .and_then(|id| state.users.get(id))
+            .filter(|u| u.email.as_deref() == Some(email) || self.has(Fault::PadSpaceKeys))
             .cloned())
     }
 
@@ -228,7 +389,7 @@ impl Adapter for MemoryAdapter {
             if let Some(email) = &user.email
                 && state
                     .emails
-                    .get(email)
+                    .get(&self.email_key(email))
                     .is_some_and(|owner| *owner != user.id)
             {
                 return Err(AdapterError::conflict("user", "email"));
@@ -236,10 +397,10 @@ impl Adapter for MemoryAdapter {
             if let Some(old) = &current.email
                 && !self.has(Fault::StaleEmailIndex)
             {
-                state.emails.remove(old);
+                state.emails.remove(&self.email_key(old));
             }
             if let Some(email) = &user.email {
-                state.emails.insert(email.clone(), user.id.clone());
+                state.emails.insert(self.email_key(email), user.id.clone());
             }
         }
         state.users.insert(user.id.clone(), user.clone());
@@ -251,13 +412,30 @@ impl Adapter for MemoryAdapter {
         let Some(user) = state.users.remove(id) else {
             return Ok(None);
         };
-        if let Some(email) = &user.email {
-            state.emails.remove(email);
+        let creation_email = state.creation_emails.remove(id);
+        let released = if self.has(Fault::DeleteReleasesCreationEmail) {
+            creation_email
+        } else {
+            user.email.clone()
+        };
+        if let Some(email) = released {
+            state.emails.remove(&self.email_key(&email));
         }
+        let owned = state.owned.remove(id).unwrap_or_default();
         if !self.has(Fault::NoCascadeOnDelete) {
-            state.accounts.retain(|_, a| a.user_id != id);
-            state.sessions.retain(|_, s| s.user_id != id);
-            state.authenticators.retain(|_, a| a.user_id != id);
+            // Through the user's index, as a key-value store must: anything
+            // left in it by mistake is deleted with the user.
+            for key in &owned.accounts {
+                state.accounts.remove(key);
+            }
+            for token in &owned.sessions {
+                state.sessions.remove(token);
+            }
+            if !self.has(Fault::DeleteKeepsCredentialIds) {
+                for credential_id in &owned.authenticators {
+                    state.authenticators.remove(credential_id);
+                }
+            }
         }
         Ok(Some(user))
     }
@@ -272,6 +450,9 @@ impl Adapter for MemoryAdapter {
                 "provider and provider_account_id",
             ));
         }
+        self.owned(&mut state, &account.user_id)
+            .accounts
+            .insert(k.clone());
         state.accounts.insert(k, account.clone());
         Ok(account)
     }
@@ -281,10 +462,17 @@ impl Adapter for MemoryAdapter {
         provider: &str,
         provider_account_id: &str,
     ) -> Result<Option<Account>> {
-        Ok(self
-            .lock()
-            .accounts
-            .remove(&key(provider, provider_account_id)))
+        let mut state = self.lock();
+        let k = key(provider, provider_account_id);
+        let removed = state.accounts.remove(&k);
+        if let Some(account) = &removed
+            && !self.has(Fault::UnlinkKeepsOwnerIndex)
+        {
+            if let Some(owned) = state.owned.get_mut(&account.user_id) {
+                owned.accounts.remove(&k);
+            }
+        }
+        Ok(removed)
     }
 
     async fn get_account(
@@ -309,6 +497,9 @@ impl Adapter for MemoryAdapter {
             expires: self.instant(session.expires),
             ..session
         };
+        self.owned(&mut state, &session.user_id)
+            .sessions
+            .insert(session.session_token.clone());
         state
             .sessions
             .insert(session.session_token.clone(), session.clone());
@@ -330,23 +521,49 @@ impl Adapter for MemoryAdapter {
     }
 
     async fn update_session(&self, update: SessionUpdate) -> Result<Option<Session>> {
+        let now = OffsetDateTime::now_utc();
         let mut state = self.lock();
-        if let Some(user_id) = &update.user_id {
-            if !state.sessions.contains_key(&update.session_token) {
-                return Ok(None);
-            }
-            self.check_user(&state, user_id)?;
-        }
-        let expires = update.expires.map(|t| self.instant(t));
-        let Some(session) = state.sessions.get_mut(&update.session_token) else {
+        let Some(current) = state.sessions.get(&update.session_token).cloned() else {
             return Ok(None);
         };
-        SessionUpdate { expires, ..update }.apply_to(session);
-        Ok(Some(session.clone()))
+        if current.expires <= now && !self.has(Fault::RevivesExpiredSessions) {
+            return Ok(None);
+        }
+        if let Some(user_id) = &update.user_id {
+            self.check_user(&state, user_id)?;
+        }
+        let expires = if self.has(Fault::UpdateSessionKeepsRawInstant) {
+            update.expires
+        } else {
+            update.expires.map(|t| self.instant(t))
+        };
+        let mut session = current.clone();
+        SessionUpdate { expires, ..update }.apply_to(&mut session);
+        if session.user_id != current.user_id {
+            if !self.has(Fault::MovedSessionKeepsOwnerIndex)
+                && let Some(owned) = state.owned.get_mut(&current.user_id)
+            {
+                owned.sessions.remove(&session.session_token);
+            }
+            self.owned(&mut state, &session.user_id)
+                .sessions
+                .insert(session.session_token.clone());
+        }
+        state
+            .sessions
+            .insert(session.session_token.clone(), session.clone());
+        Ok(Some(session))
     }
 
     async fn delete_session(&self, session_token: &str) -> Result<Option<Session>> {
-        Ok(self.lock().sessions.remove(session_token))
+        let mut state = self.lock();
+        let removed = state.sessions.remove(session_token);
+        if let Some(session) = &removed
+            && let Some(owned) = state.owned.get_mut(&session.user_id)
+        {
+            owned.sessions.remove(session_token);
+        }
+        Ok(removed)
     }
 
     async fn create_verification_token(
@@ -401,6 +618,12 @@ impl Adapter for MemoryAdapter {
     }
 
     async fn create_authenticator(&self, authenticator: Authenticator) -> Result<Authenticator> {
+        if self.has(Fault::SignedCounter) && i32::try_from(authenticator.counter).is_err() {
+            return Err(AdapterError::invalid_input(
+                "counter",
+                "out of range for a 32-bit signed integer",
+            ));
+        }
         let mut state = self.lock();
         self.check_user(&state, &authenticator.user_id)?;
         if state
@@ -409,6 +632,9 @@ impl Adapter for MemoryAdapter {
         {
             return Err(AdapterError::conflict("authenticator", "credential_id"));
         }
+        self.owned(&mut state, &authenticator.user_id)
+            .authenticators
+            .insert(authenticator.credential_id.clone());
         state
             .authenticators
             .insert(authenticator.credential_id.clone(), authenticator.clone());
@@ -420,11 +646,14 @@ impl Adapter for MemoryAdapter {
     }
 
     async fn list_authenticators_by_user_id(&self, user_id: &str) -> Result<Vec<Authenticator>> {
-        Ok(self
-            .lock()
+        let state = self.lock();
+        let Some(owned) = state.owned.get(user_id) else {
+            return Ok(Vec::new());
+        };
+        Ok(owned
             .authenticators
-            .values()
-            .filter(|a| a.user_id == user_id)
+            .iter()
+            .filter_map(|id| state.authenticators.get(id))
             .cloned()
             .collect())
     }
@@ -434,6 +663,12 @@ impl Adapter for MemoryAdapter {
         credential_id: &str,
         counter: u32,
     ) -> Result<Authenticator> {
+        if self.has(Fault::SignedCounter) && i32::try_from(counter).is_err() {
+            return Err(AdapterError::invalid_input(
+                "counter",
+                "out of range for a 32-bit signed integer",
+            ));
+        }
         let mut state = self.lock();
         let Some(authenticator) = state.authenticators.get_mut(credential_id) else {
             return Err(AdapterError::not_found(
@@ -449,7 +684,18 @@ impl Adapter for MemoryAdapter {
         let now = OffsetDateTime::now_utc();
         let mut state = self.lock();
         let before = state.sessions.len() + state.tokens.len();
-        state.sessions.retain(|_, s| s.expires > now);
+        let expired: Vec<Session> = state
+            .sessions
+            .values()
+            .filter(|s| s.expires <= now)
+            .cloned()
+            .collect();
+        for session in expired {
+            state.sessions.remove(&session.session_token);
+            if let Some(owned) = state.owned.get_mut(&session.user_id) {
+                owned.sessions.remove(&session.session_token);
+            }
+        }
         state.tokens.retain(|_, t| t.expires > now);
         Ok((before - state.sessions.len() - state.tokens.len()) as u64)
     }

@@ -135,3 +135,99 @@ fn stale_email_index_is_caught() {
         cases::update_user_email_releases_the_old_address,
     );
 }
+
+#[test]
+fn reviving_expired_sessions_is_caught() {
+    caught(
+        Fault::RevivesExpiredSessions,
+        "update_session_of_an_expired_session_is_none_and_does_not_revive_it",
+        cases::update_session_of_an_expired_session_is_none_and_does_not_revive_it,
+    );
+}
+
+#[test]
+fn raw_update_session_instants_are_caught() {
+    caught(
+        Fault::UpdateSessionKeepsRawInstant,
+        "update_session_returns_a_utc_millisecond_expiry",
+        cases::update_session_returns_a_utc_millisecond_expiry,
+    );
+}
+
+#[test]
+fn signed_counters_are_caught() {
+    caught(
+        Fault::SignedCounter,
+        "authenticator_counter_round_trips_every_u32",
+        cases::authenticator_counter_round_trips_every_u32,
+    );
+}
+
+#[test]
+fn oversized_values_failing_as_backend_errors_are_caught() {
+    caught(
+        Fault::OversizedValuesAreBackendErrors,
+        "values_up_to_one_mib_are_stored_or_rejected_naming_the_field",
+        cases::values_up_to_one_mib_are_stored_or_rejected_naming_the_field,
+    );
+}
+
+#[test]
+fn pad_space_keys_are_caught() {
+    caught(
+        Fault::PadSpaceKeys,
+        "keys_are_byte_exact_with_trailing_spaces",
+        cases::keys_are_byte_exact_with_trailing_spaces,
+    );
+}
+
+#[test]
+fn unlink_leaving_the_owner_index_is_caught() {
+    caught(
+        Fault::UnlinkKeepsOwnerIndex,
+        "account_relinked_to_another_user_survives_deleting_the_first",
+        cases::account_relinked_to_another_user_survives_deleting_the_first,
+    );
+}
+
+#[test]
+fn moved_session_left_in_the_owner_index_is_caught() {
+    caught(
+        Fault::MovedSessionKeepsOwnerIndex,
+        "session_moved_to_another_user_survives_deleting_the_first",
+        cases::session_moved_to_another_user_survives_deleting_the_first,
+    );
+}
+
+#[test]
+fn credential_ids_kept_after_delete_are_caught() {
+    caught(
+        Fault::DeleteKeepsCredentialIds,
+        "authenticator_recreated_for_another_user_belongs_to_it",
+        cases::authenticator_recreated_for_another_user_belongs_to_it,
+    );
+}
+
+#[test]
+fn delete_releasing_a_stale_email_is_caught() {
+    caught(
+        Fault::DeleteReleasesCreationEmail,
+        "email_released_by_update_or_delete_belongs_to_the_new_user",
+        cases::email_released_by_update_or_delete_belongs_to_the_new_user,
+    );
+}
+
+#[test]
+fn racy_migrate_is_caught() {
+    let result = adapter_conformance::check_concurrent_migrate(
+        |namespace: String| async move {
+            let adapter = MemoryAdapter::open_with(&namespace, Some(Fault::RacyMigrate));
+            adapter.migrate().await.map(|()| adapter)
+        },
+        |adapter: MemoryAdapter| async move { adapter.drop_namespace() },
+    );
+    match result {
+        Err(message) => eprintln!("RacyMigrate caught: {message}"),
+        Ok(()) => panic!("concurrent_migrate_on_a_fresh_namespace_succeeds passed with RacyMigrate"),
+    }
+}

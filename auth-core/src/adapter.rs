@@ -20,8 +20,31 @@ use crate::{
 /// - Strings are stored byte for byte. A value the backend cannot store
 ///   unchanged (a NUL byte in PostgreSQL text, say) is rejected with
 ///   [`AdapterError::InvalidInput`](crate::AdapterError::InvalidInput).
-/// - Instants are kept to the millisecond and returned in UTC.
-/// - Every method is safe to call concurrently from many tasks.
+/// - Instants are kept to the millisecond and returned in UTC, from every
+///   method that returns one.
+/// - **Whose clock decides expiry:** the caller's. "Expired" means
+///   `expires <= now` where `now` is `OffsetDateTime::now_utc()` on the
+///   machine running the adapter, read when the call starts; the adapter
+///   sends that instant to the server instead of using the server's clock
+///   (`NOW()`, `$$NOW`, `TIME`). Backends that also expire records by
+///   themselves (a Redis TTL) only ever do so after `expires`, as cleanup.
+/// - Every value up to 1 MiB in any string field is either stored and read
+///   back byte for byte, or rejected with `InvalidInput` naming the field
+///   (a backend whose unique indexes have a size limit rejects longer keys);
+///   never `Backend`.
+/// - **No call waits without bound.** Every call returns within a time limit
+///   the user can configure on the adapter's options (documented per
+///   adapter), with an [`AdapterError::Backend`](crate::AdapterError::Backend)
+///   for which [`AdapterError::is_timeout`](crate::AdapterError::is_timeout)
+///   is true when the server stalls, a lock is held or no pooled connection
+///   frees up. Retries of conflicting writes are bounded too.
+/// - Every method is safe to call concurrently from many tasks, and every
+///   adapter's `migrate()` is safe to run from many processes at once on
+///   one fresh namespace (several replicas starting together).
+/// - Keys that change owner or are released (an account unlinked and linked
+///   to another user, a session moved to another user, a credential id or an
+///   email reused after a delete or update) belong to their new owner only:
+///   deleting the old owner never touches them.
 ///
 /// The trait is object safe: `Arc<dyn Adapter>` is the usual way to share one.
 #[async_trait]
@@ -95,7 +118,10 @@ pub trait Adapter: Send + Sync {
     async fn get_session_and_user(&self, session_token: &str) -> Result<Option<(Session, User)>>;
 
     /// Changes the fields of `update` that are `Some` and returns the updated
-    /// session, or `Ok(None)` if the token is unknown.
+    /// session, or `Ok(None)` if the token is unknown or the session has
+    /// expired (`expires <= now`, before the update): an expired session
+    /// cannot be revived, exactly as it cannot be read. The returned `expires`
+    /// is in UTC and to the millisecond, as from `create_session`.
     ///
     /// Errors: `NotFound` if `user_id` names a user that does not exist.
     async fn update_session(&self, update: SessionUpdate) -> Result<Option<Session>>;

@@ -1,6 +1,8 @@
 //! The one error type every adapter returns.
 
 use std::error::Error as StdError;
+use std::future::Future;
+use std::time::Duration;
 
 /// A boxed error from the database driver, kept as the source of
 /// [`AdapterError::Backend`].
@@ -89,6 +91,51 @@ impl AdapterError {
     pub fn is_invalid_input(&self) -> bool {
         matches!(self, Self::InvalidInput { .. })
     }
+
+    /// A [`AdapterError::Backend`] saying that `operation` did not finish
+    /// within `after`; its source is a [`TimedOut`].
+    pub fn timed_out(operation: &'static str, after: Duration) -> Self {
+        Self::Backend(Box::new(TimedOut { operation, after }))
+    }
+
+    /// `true` for a [`AdapterError::Backend`] whose source is a [`TimedOut`]:
+    /// the call gave up waiting for the server (or a lock, or a pooled
+    /// connection).
+    pub fn is_timeout(&self) -> bool {
+        match self {
+            Self::Backend(source) => source.downcast_ref::<TimedOut>().is_some(),
+            _ => false,
+        }
+    }
+}
+
+/// The source of the [`AdapterError::Backend`] an adapter returns when a call
+/// runs out of time: the server stalled, a lock was held, or no pooled
+/// connection became free.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{operation}` timed out after {after:?}")]
+pub struct TimedOut {
+    /// The adapter method (or step) that gave up, e.g. `"get_session_and_user"`.
+    pub operation: &'static str,
+    /// The limit it ran into.
+    pub after: Duration,
+}
+
+/// Runs `call` and gives up after `limit`, returning
+/// [`AdapterError::timed_out`] for `operation`.
+///
+/// Adapters wrap each public call in this so that no call waits without
+/// bound, whatever the driver does. The future is dropped on timeout, so it
+/// must be cancel safe (every sqlx, mongodb, redis and deadpool call is: an
+/// unfinished transaction is rolled back when its connection is dropped).
+pub async fn with_timeout<T, F>(limit: Duration, operation: &'static str, call: F) -> Result<T>
+where
+    F: Future<Output = Result<T>>,
+{
+    match tokio::time::timeout(limit, call).await {
+        Ok(result) => result,
+        Err(_) => Err(AdapterError::timed_out(operation, limit)),
+    }
 }
 
 /// The result of every [`Adapter`](crate::Adapter) call.
@@ -112,5 +159,20 @@ mod tests {
         let err = AdapterError::backend(io);
         assert!(err.source().unwrap().to_string().contains("timed out"));
         assert!(!err.is_conflict() && !err.is_not_found() && !err.is_invalid_input());
+        assert!(!err.is_timeout());
+    }
+
+    #[tokio::test]
+    async fn with_timeout_gives_up_with_a_named_timeout() {
+        let limit = Duration::from_millis(20);
+        let stalled = with_timeout(limit, "get_user", std::future::pending::<Result<()>>()).await;
+        let err = stalled.unwrap_err();
+        assert!(err.is_timeout(), "{err:?}");
+        assert_eq!(
+            err.source().unwrap().to_string(),
+            "`get_user` timed out after 20ms"
+        );
+        let quick = with_timeout(limit, "get_user", async { Ok(7) }).await;
+        assert_eq!(quick.unwrap(), 7);
     }
 }

@@ -9,7 +9,7 @@ pub mod timestamp;
 
 pub use adapter::Adapter;
 pub use async_trait::async_trait;
-pub use error::{AdapterError, BoxError, Result};
+pub use error::{AdapterError, BoxError, Result, TimedOut, with_timeout};
 pub use models::{
     Account, AccountType, Authenticator, NewUser, Session, SessionUpdate, User, UserUpdate,
     VerificationToken,
