@@ -260,13 +260,25 @@ pub async fn create_user_returns_the_stored_user(adapter: Arc<dyn Adapter>) {
     let input = new_user("create");
     let created = adapter.create_user(input.clone()).await.unwrap();
     assert!(!created.id.is_empty(), "create_user returned an empty id");
-    assert_eq!(created, input.clone().into_user(created.id.clone()));
+    assert_eq!(
+        created,
+        input.clone().into_user(created.id.clone()),
+        "expected `created` to equal `input.clone().into_user(created.id.clone())`"
+    );
     let read = adapter.get_user(&created.id).await.unwrap();
     assert_eq!(read, Some(created.clone()), "get_user after create_user");
 
     let bare = adapter.create_user(NewUser::default()).await.unwrap();
-    assert_eq!(bare, NewUser::default().into_user(bare.id.clone()));
-    assert_eq!(adapter.get_user(&bare.id).await.unwrap(), Some(bare));
+    assert_eq!(
+        bare,
+        NewUser::default().into_user(bare.id.clone()),
+        "expected `bare` to equal `NewUser::default().into_user(bare.id.clone())`"
+    );
+    assert_eq!(
+        adapter.get_user(&bare.id).await.unwrap(),
+        Some(bare),
+        "expected `adapter.get_user(&bare.id).await.unwrap()` to equal `Some(bare)`"
+    );
 }
 
 /// Every created user gets its own id.
@@ -315,10 +327,10 @@ pub async fn many_users_may_have_no_email(adapter: Arc<dyn Adapter>) {
             })
             .await
             .unwrap_or_else(|e| panic!("user #{i} without email was refused: {e}"));
-        assert_eq!(u.email, None);
+        assert_eq!(u.email, None, "expected `u.email` to equal `None`");
         ids.insert(u.id);
     }
-    assert_eq!(ids.len(), 5);
+    assert_eq!(ids.len(), 5, "expected `ids.len()` to equal `5`");
 }
 
 /// CONTRACT: 16 tasks creating users with one email: exactly one wins, the
@@ -341,7 +353,11 @@ pub async fn concurrent_create_user_with_one_email_has_one_winner(adapter: Arc<d
         .collect();
     let winner = sole_winner("create_user with one email", tasks).await;
     let stored = adapter.get_user_by_email(&email).await.unwrap();
-    assert_eq!(stored, Some(winner));
+    assert_eq!(
+        stored,
+        Some(winner),
+        "expected `stored` to equal `Some(winner)`"
+    );
 }
 
 /// CONTRACT and Auth.js `getUser`: unknown ids, including ones this backend
@@ -375,7 +391,11 @@ pub async fn get_user_of_unknown_or_malformed_id_is_none(adapter: Arc<dyn Adapte
             &format!("create_session for user {id:?}"),
         );
     }
-    assert_eq!(adapter.get_user(&real.id).await.unwrap(), Some(real));
+    assert_eq!(
+        adapter.get_user(&real.id).await.unwrap(),
+        Some(real),
+        "expected `adapter.get_user(&real.id).await.unwrap()` to equal `Some(real)`"
+    );
 }
 
 /// Auth.js `getUserByEmail`: finds the user; an unknown address is `Ok(None)`.
@@ -385,13 +405,17 @@ pub async fn get_user_by_email_finds_the_user(adapter: Arc<dyn Adapter>) {
         .get_user_by_email(u.email.as_deref().unwrap())
         .await
         .unwrap();
-    assert_eq!(found, Some(u));
+    assert_eq!(found, Some(u), "expected `found` to equal `Some(u)`");
     let none = adapter
         .get_user_by_email("non-existent-email")
         .await
         .unwrap();
-    assert_eq!(none, None);
-    assert_eq!(adapter.get_user_by_email("").await.unwrap(), None);
+    assert_eq!(none, None, "expected `none` to equal `None`");
+    assert_eq!(
+        adapter.get_user_by_email("").await.unwrap(),
+        None,
+        "expected `adapter.get_user_by_email(\"\").await.unwrap()` to equal `None`"
+    );
 }
 
 /// CONTRACT: email lookups are exact: no case folding, no trimming, no
@@ -434,7 +458,7 @@ pub async fn get_user_by_email_is_exact(adapter: Arc<dyn Adapter>) {
         .get_user_by_email("Jo.Doe_1%x@Example.COM")
         .await
         .unwrap();
-    assert_eq!(got, Some(u));
+    assert_eq!(got, Some(u), "expected `got` to equal `Some(u)`");
 }
 
 /// CONTRACT and Auth.js `updateUser`: only the fields that are `Some` change;
@@ -453,7 +477,11 @@ pub async fn update_user_changes_only_given_fields(adapter: Arc<dyn Adapter>) {
         ..u.clone()
     };
     assert_eq!(renamed, want, "update_user changed more than the name");
-    assert_eq!(adapter.get_user(&u.id).await.unwrap(), Some(want.clone()));
+    assert_eq!(
+        adapter.get_user(&u.id).await.unwrap(),
+        Some(want.clone()),
+        "expected `adapter.get_user(&u.id).await.unwrap()` to equal `Some(want.clone())`"
+    );
 
     let verified = datetime!(2031-07-08 09:10:11.012 UTC);
     let cleared = adapter
@@ -470,7 +498,11 @@ pub async fn update_user_changes_only_given_fields(adapter: Arc<dyn Adapter>) {
         ..want
     };
     assert_eq!(cleared, want, "Some(None) must clear and None must keep");
-    assert_eq!(adapter.get_user(&u.id).await.unwrap(), Some(want.clone()));
+    assert_eq!(
+        adapter.get_user(&u.id).await.unwrap(),
+        Some(want.clone()),
+        "expected `adapter.get_user(&u.id).await.unwrap()` to equal `Some(want.clone())`"
+    );
 
     let unchanged = adapter.update_user(UserUpdate::new(&u.id)).await.unwrap();
     assert_eq!(unchanged, want, "an empty update must change nothing");
@@ -518,7 +550,7 @@ pub async fn update_user_to_taken_email_conflicts_and_changes_nothing(adapter: A
         .get_user_by_email(a.email.as_deref().unwrap())
         .await
         .unwrap();
-    assert_eq!(owner, Some(a));
+    assert_eq!(owner, Some(a), "expected `owner` to equal `Some(a)`");
     // Setting a user's own address again is not a conflict.
     let same = adapter
         .update_user(UserUpdate {
@@ -527,7 +559,7 @@ pub async fn update_user_to_taken_email_conflicts_and_changes_nothing(adapter: A
         })
         .await
         .unwrap();
-    assert_eq!(same, b);
+    assert_eq!(same, b, "expected `same` to equal `b`");
 }
 
 /// Changing or clearing an email frees the old address for lookups and for
@@ -543,9 +575,21 @@ pub async fn update_user_email_releases_the_old_address(adapter: Arc<dyn Adapter
         })
         .await
         .unwrap();
-    assert_eq!(moved.email.as_deref(), Some(new.as_str()));
-    assert_eq!(adapter.get_user_by_email(&old).await.unwrap(), None);
-    assert_eq!(adapter.get_user_by_email(&new).await.unwrap(), Some(moved));
+    assert_eq!(
+        moved.email.as_deref(),
+        Some(new.as_str()),
+        "expected `moved.email.as_deref()` to equal `Some(new.as_str())`"
+    );
+    assert_eq!(
+        adapter.get_user_by_email(&old).await.unwrap(),
+        None,
+        "expected `adapter.get_user_by_email(&old).await.unwrap()` to equal `None`"
+    );
+    assert_eq!(
+        adapter.get_user_by_email(&new).await.unwrap(),
+        Some(moved),
+        "expected `adapter.get_user_by_email(&new).await.unwrap()` to equal `Some(moved)`"
+    );
     let taker = adapter
         .create_user(NewUser {
             email: Some(old.clone()),
@@ -553,7 +597,11 @@ pub async fn update_user_email_releases_the_old_address(adapter: Arc<dyn Adapter
         })
         .await
         .expect("the old address must be free again");
-    assert_eq!(adapter.get_user_by_email(&old).await.unwrap(), Some(taker));
+    assert_eq!(
+        adapter.get_user_by_email(&old).await.unwrap(),
+        Some(taker),
+        "expected `adapter.get_user_by_email(&old).await.unwrap()` to equal `Some(taker)`"
+    );
 
     let cleared = adapter
         .update_user(UserUpdate {
@@ -562,19 +610,42 @@ pub async fn update_user_email_releases_the_old_address(adapter: Arc<dyn Adapter
         })
         .await
         .unwrap();
-    assert_eq!(cleared.email, None);
-    assert_eq!(adapter.get_user_by_email(&new).await.unwrap(), None);
+    assert_eq!(
+        cleared.email, None,
+        "expected `cleared.email` to equal `None`"
+    );
+    assert_eq!(
+        adapter.get_user_by_email(&new).await.unwrap(),
+        None,
+        "expected `adapter.get_user_by_email(&new).await.unwrap()` to equal `None`"
+    );
 }
 
 /// CONTRACT and Auth.js `deleteUser`: returns the removed user, then
 /// `Ok(None)`; the user is gone and its email is free.
 pub async fn delete_user_returns_the_user_once(adapter: Arc<dyn Adapter>) {
     let u = user(&*adapter, "delete").await;
-    assert_eq!(adapter.delete_user(&u.id).await.unwrap(), Some(u.clone()));
-    assert_eq!(adapter.delete_user(&u.id).await.unwrap(), None);
-    assert_eq!(adapter.get_user(&u.id).await.unwrap(), None);
+    assert_eq!(
+        adapter.delete_user(&u.id).await.unwrap(),
+        Some(u.clone()),
+        "expected `adapter.delete_user(&u.id).await.unwrap()` to equal `Some(u.clone())`"
+    );
+    assert_eq!(
+        adapter.delete_user(&u.id).await.unwrap(),
+        None,
+        "expected `adapter.delete_user(&u.id).await.unwrap()` to equal `None`"
+    );
+    assert_eq!(
+        adapter.get_user(&u.id).await.unwrap(),
+        None,
+        "expected `adapter.get_user(&u.id).await.unwrap()` to equal `None`"
+    );
     let email = u.email.as_deref().unwrap();
-    assert_eq!(adapter.get_user_by_email(email).await.unwrap(), None);
+    assert_eq!(
+        adapter.get_user_by_email(email).await.unwrap(),
+        None,
+        "expected `adapter.get_user_by_email(email).await.unwrap()` to equal `None`"
+    );
     adapter
         .create_user(NewUser {
             email: u.email.clone(),
@@ -604,7 +675,8 @@ pub async fn delete_user_removes_accounts_sessions_and_authenticators(adapter: A
 
     assert_eq!(
         adapter.delete_user(&doomed.id).await.unwrap(),
-        Some(doomed.clone())
+        Some(doomed.clone()),
+        "expected `adapter.delete_user(&doomed.id).await.unwrap()` to equal `Some(doomed.clone())`"
     );
 
     for s in &doomed_sessions {
@@ -613,7 +685,8 @@ pub async fn delete_user_removes_accounts_sessions_and_authenticators(adapter: A
                 .get_session_and_user(&s.session_token)
                 .await
                 .unwrap(),
-            None
+            None,
+            "expected `adapter .get_session_and_user(&s.session_token) .await .unwrap()` to equal `None`"
         );
         // delete_session sees the raw row: None proves it is gone, not hidden.
         assert_eq!(
@@ -636,7 +709,8 @@ pub async fn delete_user_removes_accounts_sessions_and_authenticators(adapter: A
                 .get_user_by_account(&a.provider, &a.provider_account_id)
                 .await
                 .unwrap(),
-            None
+            None,
+            "expected `adapter .get_user_by_account(&a.provider, &a.provider_account_id) .await .unwrap()` to equal `None`"
         );
     }
     assert_eq!(
@@ -660,20 +734,26 @@ pub async fn delete_user_removes_accounts_sessions_and_authenticators(adapter: A
         .await
         .unwrap()
         .expect("another user's session was removed");
-    assert_eq!((s, u), (kept_session, keeper.clone()));
+    assert_eq!(
+        (s, u),
+        (kept_session, keeper.clone()),
+        "expected `(s, u)` to equal `(kept_session, keeper.clone())`"
+    );
     assert_eq!(
         adapter
             .get_account(&kept_account.provider, &kept_account.provider_account_id)
             .await
             .unwrap(),
-        Some(kept_account)
+        Some(kept_account),
+        "expected `adapter .get_account(&kept_account.provider, &kept_account.provider_account_id) .await .unwrap()` to equal `Some(kept_account)`"
     );
     assert_eq!(
         adapter
             .get_authenticator(&kept_auth.credential_id)
             .await
             .unwrap(),
-        Some(kept_auth)
+        Some(kept_auth),
+        "expected `adapter .get_authenticator(&kept_auth.credential_id) .await .unwrap()` to equal `Some(kept_auth)`"
     );
 }
 
@@ -691,7 +771,8 @@ pub async fn delete_user_with_many_sessions_leaves_no_orphan(adapter: Arc<dyn Ad
     }
     assert_eq!(
         adapter.delete_user(&u.id).await.unwrap().map(|u| u.id),
-        Some(u.id.clone())
+        Some(u.id.clone()),
+        "expected `adapter.delete_user(&u.id).await.unwrap().map(|u| u.id)` to equal `Some(u.id.clone())`"
     );
     for token in &tokens {
         assert_eq!(
@@ -745,7 +826,11 @@ pub async fn delete_user_racing_new_sessions_and_accounts_leaves_no_orphan(
             }));
         }
         let deleted = adapter.delete_user(&u.id).await.unwrap();
-        assert_eq!(deleted.map(|d| d.id), Some(u.id.clone()));
+        assert_eq!(
+            deleted.map(|d| d.id),
+            Some(u.id.clone()),
+            "expected `deleted.map(|d| d.id)` to equal `Some(u.id.clone())`"
+        );
         for task in tasks {
             let (token, pid) = task.await.unwrap();
             assert_eq!(
@@ -769,12 +854,12 @@ pub async fn link_account_round_trips_every_field(adapter: Arc<dyn Adapter>) {
     let u = user(&*adapter, "linker").await;
     let input = full_account(&u.id, "auth0");
     let linked = adapter.link_account(input.clone()).await.unwrap();
-    assert_eq!(linked, input);
+    assert_eq!(linked, input, "expected `linked` to equal `input`");
     let read = adapter
         .get_account("auth0", &input.provider_account_id)
         .await
         .unwrap();
-    assert_eq!(read, Some(input));
+    assert_eq!(read, Some(input), "expected `read` to equal `Some(input)`");
 }
 
 /// An account with only the required fields round-trips with every option
@@ -788,12 +873,16 @@ pub async fn link_account_with_only_required_fields(adapter: Arc<dyn Adapter>) {
         AccountType::WebAuthn,
     ] {
         let input = Account::new(&u.id, kind, kind.as_str(), unique("min"));
-        assert_eq!(adapter.link_account(input.clone()).await.unwrap(), input);
+        assert_eq!(
+            adapter.link_account(input.clone()).await.unwrap(),
+            input,
+            "expected `adapter.link_account(input.clone()).await.unwrap()` to equal `input`"
+        );
         let read = adapter
             .get_account(&input.provider, &input.provider_account_id)
             .await
             .unwrap();
-        assert_eq!(read, Some(input));
+        assert_eq!(read, Some(input), "expected `read` to equal `Some(input)`");
     }
 }
 
@@ -811,7 +900,8 @@ pub async fn link_account_for_missing_user_is_not_found(adapter: Arc<dyn Adapter
             .get_account("github", &input.provider_account_id)
             .await
             .unwrap(),
-        None
+        None,
+        "expected `adapter .get_account(\"github\", &input.provider_account_id) .await .unwrap()` to equal `None`"
     );
     let input = full_account("no-such-user", "github");
     assert_not_found(
@@ -838,7 +928,7 @@ pub async fn link_account_twice_conflicts(adapter: Arc<dyn Adapter>) {
         .get_user_by_account("github", &first.provider_account_id)
         .await
         .unwrap();
-    assert_eq!(owner, Some(a));
+    assert_eq!(owner, Some(a), "expected `owner` to equal `Some(a)`");
     // The same provider account id at another provider is a different account.
     let other = Account {
         provider: "gitlab".into(),
@@ -869,7 +959,10 @@ pub async fn concurrent_link_account_has_one_winner(adapter: Arc<dyn Adapter>) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(owner.id, winner.user_id);
+    assert_eq!(
+        owner.id, winner.user_id,
+        "expected `owner.id` to equal `winner.user_id`"
+    );
 }
 
 /// Auth.js `getUserByAccount`: finds the owner; unknown pairs are `Ok(None)`.
@@ -880,23 +973,29 @@ pub async fn get_user_by_account_finds_the_owner(adapter: Arc<dyn Adapter>) {
         .get_user_by_account("github", &a.provider_account_id)
         .await
         .unwrap();
-    assert_eq!(found, Some(u));
+    assert_eq!(found, Some(u), "expected `found` to equal `Some(u)`");
     assert_eq!(
         adapter
             .get_user_by_account("github", "unknown")
             .await
             .unwrap(),
-        None
+        None,
+        "expected `adapter .get_user_by_account(\"github\", \"unknown\") .await .unwrap()` to equal `None`"
     );
     assert_eq!(
         adapter
             .get_user_by_account("gitlab", &a.provider_account_id)
             .await
             .unwrap(),
-        None
+        None,
+        "expected `adapter .get_user_by_account(\"gitlab\", &a.provider_account_id) .await .unwrap()` to equal `None`"
     );
     for id in NEVER_ISSUED_IDS {
-        assert_eq!(adapter.get_user_by_account(id, id).await.unwrap(), None);
+        assert_eq!(
+            adapter.get_user_by_account(id, id).await.unwrap(),
+            None,
+            "expected `adapter.get_user_by_account(id, id).await.unwrap()` to equal `None`"
+        );
     }
 }
 
@@ -910,19 +1009,30 @@ pub async fn get_account_needs_both_provider_and_id(adapter: Arc<dyn Adapter>) {
             .get_account("invalid-provider", "invalid-id")
             .await
             .unwrap(),
-        None
+        None,
+        "expected `adapter .get_account(\"invalid-provider\", \"invalid-id\") .await .unwrap()` to equal `None`"
     );
     assert_eq!(
         adapter.get_account("invalid-provider", pid).await.unwrap(),
-        None
+        None,
+        "expected `adapter.get_account(\"invalid-provider\", pid).await.unwrap()` to equal `None`"
     );
     assert_eq!(
         adapter.get_account("auth0", "invalid-id").await.unwrap(),
-        None
+        None,
+        "expected `adapter.get_account(\"auth0\", \"invalid-id\").await.unwrap()` to equal `None`"
     );
     // Arguments swapped: the pair is ordered.
-    assert_eq!(adapter.get_account(pid, "auth0").await.unwrap(), None);
-    assert_eq!(adapter.get_account("auth0", pid).await.unwrap(), Some(a));
+    assert_eq!(
+        adapter.get_account(pid, "auth0").await.unwrap(),
+        None,
+        "expected `adapter.get_account(pid, \"auth0\").await.unwrap()` to equal `None`"
+    );
+    assert_eq!(
+        adapter.get_account("auth0", pid).await.unwrap(),
+        Some(a),
+        "expected `adapter.get_account(\"auth0\", pid).await.unwrap()` to equal `Some(a)`"
+    );
 }
 
 /// Auth.js `unlinkAccount`: returns the removed account, then `Ok(None)`;
@@ -934,21 +1044,36 @@ pub async fn unlink_account_returns_what_it_removed(adapter: Arc<dyn Adapter>) {
     let pid = a.provider_account_id.clone();
     assert_eq!(
         adapter.unlink_account("github", &pid).await.unwrap(),
-        Some(a)
+        Some(a),
+        "expected `adapter.unlink_account(\"github\", &pid).await.unwrap()` to equal `Some(a)`"
     );
-    assert_eq!(adapter.unlink_account("github", &pid).await.unwrap(), None);
-    assert_eq!(adapter.get_account("github", &pid).await.unwrap(), None);
+    assert_eq!(
+        adapter.unlink_account("github", &pid).await.unwrap(),
+        None,
+        "expected `adapter.unlink_account(\"github\", &pid).await.unwrap()` to equal `None`"
+    );
+    assert_eq!(
+        adapter.get_account("github", &pid).await.unwrap(),
+        None,
+        "expected `adapter.get_account(\"github\", &pid).await.unwrap()` to equal `None`"
+    );
     assert_eq!(
         adapter.get_user_by_account("github", &pid).await.unwrap(),
-        None
+        None,
+        "expected `adapter.get_user_by_account(\"github\", &pid).await.unwrap()` to equal `None`"
     );
-    assert_eq!(adapter.get_user(&u.id).await.unwrap(), Some(u.clone()));
+    assert_eq!(
+        adapter.get_user(&u.id).await.unwrap(),
+        Some(u.clone()),
+        "expected `adapter.get_user(&u.id).await.unwrap()` to equal `Some(u.clone())`"
+    );
     assert_eq!(
         adapter
             .get_user_by_account("google", &b.provider_account_id)
             .await
             .unwrap(),
-        Some(u)
+        Some(u),
+        "expected `adapter .get_user_by_account(\"google\", &b.provider_account_id) .await .unwrap()` to equal `Some(u)`"
     );
 }
 
@@ -959,12 +1084,20 @@ pub async fn unlink_account_returns_what_it_removed(adapter: Arc<dyn Adapter>) {
 pub async fn create_session_and_get_it_with_its_user(adapter: Arc<dyn Adapter>) {
     let u = user(&*adapter, "session").await;
     let input = session_of(&u.id, now_ms() + Duration::days(30));
-    assert_eq!(adapter.create_session(input.clone()).await.unwrap(), input);
+    assert_eq!(
+        adapter.create_session(input.clone()).await.unwrap(),
+        input,
+        "expected `adapter.create_session(input.clone()).await.unwrap()` to equal `input`"
+    );
     let got = adapter
         .get_session_and_user(&input.session_token)
         .await
         .unwrap();
-    assert_eq!(got, Some((input, u)));
+    assert_eq!(
+        got,
+        Some((input, u)),
+        "expected `got` to equal `Some((input, u))`"
+    );
 }
 
 /// CONTRACT: a session for a missing user is `NotFound`.
@@ -1082,12 +1215,20 @@ pub async fn update_session_extends_expiry(adapter: Arc<dyn Adapter>) {
         expires: later,
         ..s.clone()
     };
-    assert_eq!(updated, Some(want.clone()));
+    assert_eq!(
+        updated,
+        Some(want.clone()),
+        "expected `updated` to equal `Some(want.clone())`"
+    );
     let got = adapter
         .get_session_and_user(&s.session_token)
         .await
         .unwrap();
-    assert_eq!(got, Some((want.clone(), u)));
+    assert_eq!(
+        got,
+        Some((want.clone(), u)),
+        "expected `got` to equal `Some((want.clone(), u))`"
+    );
     // An empty update changes nothing.
     let same = adapter
         .update_session(SessionUpdate {
@@ -1097,7 +1238,7 @@ pub async fn update_session_extends_expiry(adapter: Arc<dyn Adapter>) {
         })
         .await
         .unwrap();
-    assert_eq!(same, Some(want));
+    assert_eq!(same, Some(want), "expected `same` to equal `Some(want)`");
 }
 
 /// `update_session` with a `user_id` hands the session to another user.
@@ -1114,20 +1255,28 @@ pub async fn update_session_moves_it_to_another_user(adapter: Arc<dyn Adapter>) 
         .await
         .unwrap()
         .expect("the session exists");
-    assert_eq!(moved.user_id, b.id);
+    assert_eq!(
+        moved.user_id, b.id,
+        "expected `moved.user_id` to equal `b.id`"
+    );
     let (_, owner) = adapter
         .get_session_and_user(&s.session_token)
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(owner, b.clone());
+    assert_eq!(owner, b.clone(), "expected `owner` to equal `b.clone()`");
     // It now goes with its new owner.
     adapter.delete_user(&b.id).await.unwrap();
     assert_eq!(
         adapter.delete_session(&s.session_token).await.unwrap(),
-        None
+        None,
+        "expected `adapter.delete_session(&s.session_token).await.unwrap()` to equal `None`"
     );
-    assert_eq!(adapter.get_user(&a.id).await.unwrap(), Some(a));
+    assert_eq!(
+        adapter.get_user(&a.id).await.unwrap(),
+        Some(a),
+        "expected `adapter.get_user(&a.id).await.unwrap()` to equal `Some(a)`"
+    );
 }
 
 /// `update_session` to a user that does not exist is `NotFound` and changes
@@ -1148,7 +1297,8 @@ pub async fn update_session_to_missing_user_is_not_found(adapter: Arc<dyn Adapte
             .get_session_and_user(&s.session_token)
             .await
             .unwrap(),
-        Some((s, a))
+        Some((s, a)),
+        "expected `adapter .get_session_and_user(&s.session_token) .await .unwrap()` to equal `Some((s, a))`"
     );
 }
 
@@ -1165,7 +1315,7 @@ pub async fn update_session_of_unknown_token_is_none(adapter: Arc<dyn Adapter>) 
         })
         .await
         .unwrap();
-    assert_eq!(got, None);
+    assert_eq!(got, None, "expected `got` to equal `None`");
     assert_eq!(
         adapter.get_session_and_user(&token).await.unwrap(),
         None,
@@ -1180,18 +1330,21 @@ pub async fn delete_session_returns_what_it_removed(adapter: Arc<dyn Adapter>) {
     let other = session(&*adapter, &u.id).await;
     assert_eq!(
         adapter.delete_session(&s.session_token).await.unwrap(),
-        Some(s.clone())
+        Some(s.clone()),
+        "expected `adapter.delete_session(&s.session_token).await.unwrap()` to equal `Some(s.clone())`"
     );
     assert_eq!(
         adapter.delete_session(&s.session_token).await.unwrap(),
-        None
+        None,
+        "expected `adapter.delete_session(&s.session_token).await.unwrap()` to equal `None`"
     );
     assert_eq!(
         adapter
             .get_session_and_user(&s.session_token)
             .await
             .unwrap(),
-        None
+        None,
+        "expected `adapter .get_session_and_user(&s.session_token) .await .unwrap()` to equal `None`"
     );
     assert_eq!(
         adapter
@@ -1216,13 +1369,14 @@ pub async fn create_verification_token_and_use_it(adapter: Arc<dyn Adapter>) {
     let t = token_of("info@example.com", now_ms() + Duration::minutes(15));
     assert_eq!(
         adapter.create_verification_token(t.clone()).await.unwrap(),
-        t
+        t,
+        "expected `adapter.create_verification_token(t.clone()).await.unwrap()` to equal `t`"
     );
     let used = adapter
         .use_verification_token(&t.identifier, &t.token)
         .await
         .unwrap();
-    assert_eq!(used, Some(t));
+    assert_eq!(used, Some(t), "expected `used` to equal `Some(t)`");
 }
 
 /// A second identical `(identifier, token)` is `Conflict`; the first stays
@@ -1254,14 +1408,16 @@ pub async fn use_verification_token_is_single_use(adapter: Arc<dyn Adapter>) {
             .use_verification_token(&t.identifier, &t.token)
             .await
             .unwrap(),
-        Some(t.clone())
+        Some(t.clone()),
+        "expected `adapter .use_verification_token(&t.identifier, &t.token) .await .unwrap()` to equal `Some(t.clone())`"
     );
     assert_eq!(
         adapter
             .use_verification_token(&t.identifier, &t.token)
             .await
             .unwrap(),
-        None
+        None,
+        "expected `adapter .use_verification_token(&t.identifier, &t.token) .await .unwrap()` to equal `None`"
     );
     // Once used, the same token may be issued again.
     adapter.create_verification_token(t.clone()).await.unwrap();
@@ -1270,7 +1426,8 @@ pub async fn use_verification_token_is_single_use(adapter: Arc<dyn Adapter>) {
             .use_verification_token(&t.identifier, &t.token)
             .await
             .unwrap(),
-        Some(t)
+        Some(t),
+        "expected `adapter .use_verification_token(&t.identifier, &t.token) .await .unwrap()` to equal `Some(t)`"
     );
 }
 
@@ -1294,7 +1451,8 @@ pub async fn use_verification_token_needs_the_matching_identifier(adapter: Arc<d
             .use_verification_token(&t.identifier, "wrong-token")
             .await
             .unwrap(),
-        None
+        None,
+        "expected `adapter .use_verification_token(&t.identifier, \"wrong-token\") .await .unwrap()` to equal `None`"
     );
     assert_eq!(
         adapter
@@ -1335,7 +1493,8 @@ pub async fn use_verification_token_consumes_an_expired_token(adapter: Arc<dyn A
             .use_verification_token(&fresh.identifier, &fresh.token)
             .await
             .unwrap(),
-        Some(fresh)
+        Some(fresh),
+        "expected `adapter .use_verification_token(&fresh.identifier, &fresh.token) .await .unwrap()` to equal `Some(fresh)`"
     );
 }
 
@@ -1360,7 +1519,7 @@ pub async fn use_verification_token_is_atomic_under_concurrency(adapter: Arc<dyn
         for task in tasks {
             match task.await.unwrap() {
                 Ok(Some(got)) => {
-                    assert_eq!(got, t);
+                    assert_eq!(got, t, "expected `got` to equal `t`");
                     wins += 1;
                 }
                 Ok(None) => {}
@@ -1382,14 +1541,16 @@ pub async fn create_authenticator_and_get_it(adapter: Arc<dyn Adapter>) {
     let input = authenticator_of(&u.id);
     assert_eq!(
         adapter.create_authenticator(input.clone()).await.unwrap(),
-        input
+        input,
+        "expected `adapter.create_authenticator(input.clone()).await.unwrap()` to equal `input`"
     );
     assert_eq!(
         adapter
             .get_authenticator(&input.credential_id)
             .await
             .unwrap(),
-        Some(input)
+        Some(input),
+        "expected `adapter .get_authenticator(&input.credential_id) .await .unwrap()` to equal `Some(input)`"
     );
     let bare = Authenticator {
         transports: None,
@@ -1400,14 +1561,16 @@ pub async fn create_authenticator_and_get_it(adapter: Arc<dyn Adapter>) {
     };
     assert_eq!(
         adapter.create_authenticator(bare.clone()).await.unwrap(),
-        bare
+        bare,
+        "expected `adapter.create_authenticator(bare.clone()).await.unwrap()` to equal `bare`"
     );
     assert_eq!(
         adapter
             .get_authenticator(&bare.credential_id)
             .await
             .unwrap(),
-        Some(bare)
+        Some(bare),
+        "expected `adapter .get_authenticator(&bare.credential_id) .await .unwrap()` to equal `Some(bare)`"
     );
 }
 
@@ -1422,7 +1585,8 @@ pub async fn create_authenticator_for_missing_user_is_not_found(adapter: Arc<dyn
     );
     assert_eq!(
         adapter.get_authenticator(&a.credential_id).await.unwrap(),
-        None
+        None,
+        "expected `adapter.get_authenticator(&a.credential_id).await.unwrap()` to equal `None`"
     );
 }
 
@@ -1445,7 +1609,8 @@ pub async fn create_authenticator_with_taken_credential_id_conflicts(adapter: Ar
             .get_authenticator(&first.credential_id)
             .await
             .unwrap(),
-        Some(first)
+        Some(first),
+        "expected `adapter .get_authenticator(&first.credential_id) .await .unwrap()` to equal `Some(first)`"
     );
     assert!(
         adapter
@@ -1492,15 +1657,18 @@ pub async fn list_authenticators_by_user_id_returns_exactly_the_users_own(
     a_auths = sorted(a_auths);
     assert_eq!(
         sorted(adapter.list_authenticators_by_user_id(&a.id).await.unwrap()),
-        a_auths
+        a_auths,
+        "expected `sorted(adapter.list_authenticators_by_user_id(&a.id).await.unwrap())` to equal `a_auths`"
     );
     assert_eq!(
         adapter.list_authenticators_by_user_id(&b.id).await.unwrap(),
-        vec![b_auth]
+        vec![b_auth],
+        "expected `adapter.list_authenticators_by_user_id(&b.id).await.unwrap()` to equal `vec![b_auth]`"
     );
     assert_eq!(
         adapter.list_authenticators_by_user_id(&c.id).await.unwrap(),
-        vec![]
+        vec![],
+        "expected `adapter.list_authenticators_by_user_id(&c.id).await.unwrap()` to equal `vec![]`"
     );
 }
 
@@ -1518,10 +1686,11 @@ pub async fn update_authenticator_counter_persists(adapter: Arc<dyn Adapter>) {
             counter,
             ..a.clone()
         };
-        assert_eq!(updated, want);
+        assert_eq!(updated, want, "expected `updated` to equal `want`");
         assert_eq!(
             adapter.get_authenticator(&a.credential_id).await.unwrap(),
-            Some(want)
+            Some(want),
+            "expected `adapter.get_authenticator(&a.credential_id).await.unwrap()` to equal `Some(want)`"
         );
     }
 }
@@ -1539,7 +1708,8 @@ pub async fn update_authenticator_counter_of_unknown_id_is_not_found(adapter: Ar
             .get_authenticator("no-such-credential")
             .await
             .unwrap(),
-        None
+        None,
+        "expected `adapter .get_authenticator(\"no-such-credential\") .await .unwrap()` to equal `None`"
     );
 }
 
@@ -1583,7 +1753,11 @@ pub async fn timestamps_round_trip_to_the_millisecond_from_1970_to_9999(adapter:
             })
             .await
             .unwrap();
-        assert_eq!(created.email_verified, Some(want));
+        assert_eq!(
+            created.email_verified,
+            Some(want),
+            "expected `created.email_verified` to equal `Some(want)`"
+        );
         let read = adapter.get_user(&created.id).await.unwrap().unwrap();
         assert_eq!(
             read.email_verified,
@@ -1676,7 +1850,11 @@ pub async fn strings_round_trip_byte_for_byte(adapter: Arc<dyn Adapter>) {
             })
             .await
             .unwrap_or_else(|e| panic!("create_user with {s:?}: {e}"));
-        assert_eq!(u.name.as_deref(), Some(s.as_str()));
+        assert_eq!(
+            u.name.as_deref(),
+            Some(s.as_str()),
+            "expected `u.name.as_deref()` to equal `Some(s.as_str())`"
+        );
         let read = adapter.get_user_by_email(&email).await.unwrap();
         assert_eq!(read, Some(u.clone()), "user with {s:?}");
 
@@ -1695,7 +1873,11 @@ pub async fn strings_round_trip_byte_for_byte(adapter: Arc<dyn Adapter>) {
             .get_user_by_account(&a.provider, &a.provider_account_id)
             .await
             .unwrap();
-        assert_eq!(owner, Some(u.clone()));
+        assert_eq!(
+            owner,
+            Some(u.clone()),
+            "expected `owner` to equal `Some(u.clone())`"
+        );
 
         let sess = Session {
             session_token: format!("{key}{i}"),
@@ -1770,7 +1952,8 @@ pub async fn lookups_do_not_match_patterns_or_fold_case(adapter: Arc<dyn Adapter
         );
         assert_eq!(
             adapter.get_user_by_account(provider, pid).await.unwrap(),
-            None
+            None,
+            "expected `adapter.get_user_by_account(provider, pid).await.unwrap()` to equal `None`"
         );
     }
     for token in [
@@ -1796,7 +1979,8 @@ pub async fn lookups_do_not_match_patterns_or_fold_case(adapter: Arc<dyn Adapter
     }
     assert_eq!(
         adapter.get_account("GitHub", "Acct_42%").await.unwrap(),
-        Some(a)
+        Some(a),
+        "expected `adapter.get_account(\"GitHub\", \"Acct_42%\").await.unwrap()` to equal `Some(a)`"
     );
     assert!(
         adapter
@@ -1807,7 +1991,8 @@ pub async fn lookups_do_not_match_patterns_or_fold_case(adapter: Arc<dyn Adapter
     );
     assert_eq!(
         adapter.get_authenticator("Cred_%").await.unwrap(),
-        Some(auth)
+        Some(auth),
+        "expected `adapter.get_authenticator(\"Cred_%\").await.unwrap()` to equal `Some(auth)`"
     );
 }
 
@@ -1888,12 +2073,28 @@ pub async fn unstorable_values_are_invalid_input_and_change_nothing(adapter: Arc
             .get_session_and_user(&s.session_token)
             .await
             .unwrap();
-        assert_eq!(got.map(|(s, _)| s), Some(s.clone()));
+        assert_eq!(
+            got.map(|(s, _)| s),
+            Some(s.clone()),
+            "expected `got.map(|(s, _)| s)` to equal `Some(s.clone())`"
+        );
     }
     // Lookups with values the backend cannot store find nothing, without error.
-    assert_eq!(adapter.get_user_by_email("a\0b").await.unwrap(), None);
-    assert_eq!(adapter.get_session_and_user("a\0b").await.unwrap(), None);
-    assert_eq!(adapter.get_user("a\0b").await.unwrap(), None);
+    assert_eq!(
+        adapter.get_user_by_email("a\0b").await.unwrap(),
+        None,
+        "expected `adapter.get_user_by_email(\"a\\0b\").await.unwrap()` to equal `None`"
+    );
+    assert_eq!(
+        adapter.get_session_and_user("a\0b").await.unwrap(),
+        None,
+        "expected `adapter.get_session_and_user(\"a\\0b\").await.unwrap()` to equal `None`"
+    );
+    assert_eq!(
+        adapter.get_user("a\0b").await.unwrap(),
+        None,
+        "expected `adapter.get_user(\"a\\0b\").await.unwrap()` to equal `None`"
+    );
 
     let mut a = full_account(&u.id, "extreme");
     a.expires_at = Some(i64::MAX);
@@ -1907,7 +2108,8 @@ pub async fn unstorable_values_are_invalid_input_and_change_nothing(adapter: Arc
                 .get_account("extreme", &a.provider_account_id)
                 .await
                 .unwrap(),
-            Some(a.clone())
+            Some(a.clone()),
+            "expected `adapter .get_account(\"extreme\", &a.provider_account_id) .await .unwrap()` to equal `Some(a.clone())`"
         );
     } else {
         assert_eq!(
@@ -1915,7 +2117,8 @@ pub async fn unstorable_values_are_invalid_input_and_change_nothing(adapter: Arc
                 .get_account("extreme", &a.provider_account_id)
                 .await
                 .unwrap(),
-            None
+            None,
+            "expected `adapter .get_account(\"extreme\", &a.provider_account_id) .await .unwrap()` to equal `None`"
         );
     }
     a.provider_account_id = unique("neg");
@@ -1944,7 +2147,8 @@ pub async fn unstorable_values_are_invalid_input_and_change_nothing(adapter: Arc
             .get_authenticator(&auth.credential_id)
             .await
             .unwrap(),
-        Some(kept)
+        Some(kept),
+        "expected `adapter .get_authenticator(&auth.credential_id) .await .unwrap()` to equal `Some(kept)`"
     );
 
     let old = datetime!(1900-01-01 0:00 UTC);
@@ -2023,14 +2227,16 @@ pub async fn purge_expired_removes_only_expired_records(adapter: Arc<dyn Adapter
             .get_session_and_user(&live.session_token)
             .await
             .unwrap(),
-        Some((live, u))
+        Some((live, u)),
+        "expected `adapter .get_session_and_user(&live.session_token) .await .unwrap()` to equal `Some((live, u))`"
     );
     assert_eq!(
         adapter
             .use_verification_token(&live_token.identifier, &live_token.token)
             .await
             .unwrap(),
-        Some(live_token)
+        Some(live_token),
+        "expected `adapter .use_verification_token(&live_token.identifier, &live_token.token) .await .unwrap()` to equal `Some(live_token)`"
     );
 }
 
@@ -2050,17 +2256,16 @@ pub async fn concurrent_calls_on_one_adapter_do_not_interfere(adapter: Arc<dyn A
                         .get_session_and_user(&s.session_token)
                         .await
                         .unwrap();
-                    assert_eq!(got, Some((s.clone(), u.clone())));
+                    assert_eq!(got, Some((s.clone(), u.clone())), "expected `got` to equal `Some((s.clone(), u.clone()))`");
                     let owner = adapter
                         .get_user_by_account("github", &a.provider_account_id)
                         .await
                         .unwrap();
-                    assert_eq!(owner.as_ref(), Some(&u));
+                    assert_eq!(owner.as_ref(), Some(&u), "expected `owner.as_ref()` to equal `Some(&u)`");
                 }
                 assert_eq!(
                     adapter.list_authenticators_by_user_id(&u.id).await.unwrap(),
-                    vec![auth]
-                );
+                    vec![auth], "expected `adapter.list_authenticators_by_user_id(&u.id).await.unwrap()` to equal `vec![auth]`");
                 if i % 2 == 0 {
                     assert!(adapter.delete_user(&u.id).await.unwrap().is_some());
                 }
@@ -2075,9 +2280,9 @@ pub async fn concurrent_calls_on_one_adapter_do_not_interfere(adapter: Arc<dyn A
             .await
             .unwrap();
         if i % 2 == 0 {
-            assert_eq!(got, None);
+            assert_eq!(got, None, "expected `got` to equal `None`");
         } else {
-            assert_eq!(got, Some((s, u)));
+            assert_eq!(got, Some((s, u)), "expected `got` to equal `Some((s, u))`");
         }
     }
 }
@@ -2104,7 +2309,11 @@ pub async fn update_session_of_an_expired_session_is_none_and_does_not_revive_it
         let updates = [
             ("a new expiry", Some(now_ms() + Duration::days(30)), None),
             ("a new owner", None, Some(b.id.clone())),
-            ("both", Some(now_ms() + Duration::days(30)), Some(b.id.clone())),
+            (
+                "both",
+                Some(now_ms() + Duration::days(30)),
+                Some(b.id.clone()),
+            ),
         ];
         for (what, expires, user_id) in updates {
             let got = adapter
@@ -2205,7 +2414,15 @@ pub async fn authenticator_counter_round_trips_every_u32(adapter: Arc<dyn Adapte
         Some(u32::MAX),
         "counter u32::MAX read back"
     );
-    let counters = [0, 1, i32::MAX as u32, 1 << 31, (1 << 31) + 1, u32::MAX - 1, u32::MAX];
+    let counters = [
+        0,
+        1,
+        i32::MAX as u32,
+        1 << 31,
+        (1 << 31) + 1,
+        u32::MAX - 1,
+        u32::MAX,
+    ];
     for counter in counters {
         let updated = adapter
             .update_authenticator_counter(&top.credential_id, counter)
@@ -2234,10 +2451,22 @@ struct Oversized {
 }
 
 const OVERSIZED_FIELDS: &[Oversized] = &[
-    Oversized { label: "user.name", names: &["name"] },
-    Oversized { label: "user.email", names: &["email"] },
-    Oversized { label: "user.image", names: &["image"] },
-    Oversized { label: "account.provider", names: &["provider"] },
+    Oversized {
+        label: "user.name",
+        names: &["name"],
+    },
+    Oversized {
+        label: "user.email",
+        names: &["email"],
+    },
+    Oversized {
+        label: "user.image",
+        names: &["image"],
+    },
+    Oversized {
+        label: "account.provider",
+        names: &["provider"],
+    },
     Oversized {
         label: "account.provider_account_id",
         names: &["provider_account_id", "providerAccountId"],
@@ -2250,8 +2479,14 @@ const OVERSIZED_FIELDS: &[Oversized] = &[
         label: "account.refresh_token",
         names: &["refresh_token"],
     },
-    Oversized { label: "account.id_token", names: &["id_token"] },
-    Oversized { label: "account.scope", names: &["scope"] },
+    Oversized {
+        label: "account.id_token",
+        names: &["id_token"],
+    },
+    Oversized {
+        label: "account.scope",
+        names: &["scope"],
+    },
     Oversized {
         label: "account.token_type",
         names: &["token_type"],
@@ -2381,7 +2616,11 @@ async fn store_oversized(adapter: &dyn Adapter, field: &Oversized, value: &str) 
                         .get_user_by_account(&a.provider, &a.provider_account_id)
                         .await
                         .unwrap();
-                    assert_eq!(owner, Some(u.clone()), "owner of an account with a big {label}");
+                    assert_eq!(
+                        owner,
+                        Some(u.clone()),
+                        "owner of an account with a big {label}"
+                    );
                     Ok(())
                 }
                 Err(e) => Err(e),
@@ -2455,7 +2694,11 @@ async fn store_oversized(adapter: &dyn Adapter, field: &Oversized, value: &str) 
                         value.len()
                     );
                     let listed = adapter.list_authenticators_by_user_id(&u.id).await.unwrap();
-                    assert_eq!(listed, vec![a], "list_authenticators_by_user_id with a big {label}");
+                    assert_eq!(
+                        listed,
+                        vec![a],
+                        "list_authenticators_by_user_id with a big {label}"
+                    );
                     Ok(())
                 }
                 Err(e) => Err(e),
@@ -2492,7 +2735,10 @@ pub async fn values_up_to_one_mib_are_stored_or_rejected_naming_the_field(
         // Lookups by keys that may be too long for an index are plain misses.
         let key = big_value(len);
         let lookups = [
-            ("get_user", adapter.get_user(&key).await.map(|r| r.is_none())),
+            (
+                "get_user",
+                adapter.get_user(&key).await.map(|r| r.is_none()),
+            ),
             (
                 "get_user_by_email",
                 adapter.get_user_by_email(&key).await.map(|r| r.is_none()),
@@ -2506,11 +2752,17 @@ pub async fn values_up_to_one_mib_are_stored_or_rejected_naming_the_field(
             ),
             (
                 "get_account",
-                adapter.get_account("github", &key).await.map(|r| r.is_none()),
+                adapter
+                    .get_account("github", &key)
+                    .await
+                    .map(|r| r.is_none()),
             ),
             (
                 "get_session_and_user",
-                adapter.get_session_and_user(&key).await.map(|r| r.is_none()),
+                adapter
+                    .get_session_and_user(&key)
+                    .await
+                    .map(|r| r.is_none()),
             ),
             (
                 "use_verification_token",
@@ -2539,7 +2791,10 @@ pub async fn values_up_to_one_mib_are_stored_or_rejected_naming_the_field(
     let u = user(&*adapter, "after-oversized").await;
     let s = session(&*adapter, &u.id).await;
     assert_eq!(
-        adapter.get_session_and_user(&s.session_token).await.unwrap(),
+        adapter
+            .get_session_and_user(&s.session_token)
+            .await
+            .unwrap(),
         Some((s, u)),
         "the adapter works after oversized values"
     );
@@ -2585,7 +2840,9 @@ pub async fn keys_are_byte_exact_with_trailing_spaces(adapter: Arc<dyn Adapter>)
         "get_user({padded_id:?}) found a user"
     );
     assert_not_found(
-        adapter.link_account(full_account(&padded_id, "github")).await,
+        adapter
+            .link_account(full_account(&padded_id, "github"))
+            .await,
         "link_account for a user id with a trailing space",
     );
     assert_not_found(
@@ -2595,7 +2852,9 @@ pub async fn keys_are_byte_exact_with_trailing_spaces(adapter: Arc<dyn Adapter>)
         "create_session for a user id with a trailing space",
     );
     assert_not_found(
-        adapter.create_authenticator(authenticator_of(&padded_id)).await,
+        adapter
+            .create_authenticator(authenticator_of(&padded_id))
+            .await,
         "create_authenticator for a user id with a trailing space",
     );
 
@@ -2611,9 +2870,14 @@ pub async fn keys_are_byte_exact_with_trailing_spaces(adapter: Arc<dyn Adapter>)
     });
     let mut acc_c = full_account(&b.id, "github ");
     acc_c.provider_account_id = pid.clone();
-    adapter.link_account(acc_c.clone()).await.unwrap_or_else(|e| {
-        panic!("link_account with provider \"github \" failed with {e:?}; expected a third account")
-    });
+    adapter
+        .link_account(acc_c.clone())
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "link_account with provider \"github \" failed with {e:?}; expected a third account"
+            )
+        });
     for (acc, owner) in [(&acc_a, &a), (&acc_b, &b), (&acc_c, &b)] {
         assert_eq!(
             adapter
@@ -2638,16 +2902,25 @@ pub async fn keys_are_byte_exact_with_trailing_spaces(adapter: Arc<dyn Adapter>)
         ..session_of(&b.id, now_ms() + Duration::days(1))
     };
     adapter.create_session(s_a.clone()).await.unwrap();
-    adapter.create_session(s_b.clone()).await.unwrap_or_else(|e| {
-        panic!("create_session with a token that differs by a trailing space failed with {e:?}")
-    });
+    adapter
+        .create_session(s_b.clone())
+        .await
+        .unwrap_or_else(|e| {
+            panic!("create_session with a token that differs by a trailing space failed with {e:?}")
+        });
     assert_eq!(
-        adapter.get_session_and_user(&s_a.session_token).await.unwrap(),
+        adapter
+            .get_session_and_user(&s_a.session_token)
+            .await
+            .unwrap(),
         Some((s_a, a.clone())),
         "the session without the trailing space"
     );
     assert_eq!(
-        adapter.get_session_and_user(&s_b.session_token).await.unwrap(),
+        adapter
+            .get_session_and_user(&s_b.session_token)
+            .await
+            .unwrap(),
         Some((s_b, b.clone())),
         "the session with the trailing space"
     );
@@ -2657,7 +2930,10 @@ pub async fn keys_are_byte_exact_with_trailing_spaces(adapter: Arc<dyn Adapter>)
         token: format!("{} ", t_a.token),
         ..t_a.clone()
     };
-    adapter.create_verification_token(t_a.clone()).await.unwrap();
+    adapter
+        .create_verification_token(t_a.clone())
+        .await
+        .unwrap();
     adapter
         .create_verification_token(t_b.clone())
         .await
@@ -2694,7 +2970,10 @@ pub async fn keys_are_byte_exact_with_trailing_spaces(adapter: Arc<dyn Adapter>)
             panic!("create_authenticator with a credential id that differs by a trailing space failed with {e:?}")
         });
     assert_eq!(
-        adapter.get_authenticator(&cred_b.credential_id).await.unwrap(),
+        adapter
+            .get_authenticator(&cred_b.credential_id)
+            .await
+            .unwrap(),
         Some(cred_b),
         "the credential id with the trailing space"
     );
@@ -2761,9 +3040,7 @@ pub async fn account_relinked_to_another_user_survives_deleting_the_first(
 /// CONTRACT: a session moved to another user with `update_session`, and a
 /// session token deleted and then reused by another user, belong to the new
 /// owner only: deleting the first user leaves them alone.
-pub async fn session_moved_to_another_user_survives_deleting_the_first(
-    adapter: Arc<dyn Adapter>,
-) {
+pub async fn session_moved_to_another_user_survives_deleting_the_first(adapter: Arc<dyn Adapter>) {
     let a = user(&*adapter, "first-owner").await;
     let b = user(&*adapter, "second-owner").await;
     let moved = session(&*adapter, &a.id).await;
@@ -2776,7 +3053,10 @@ pub async fn session_moved_to_another_user_survives_deleting_the_first(
         .await
         .unwrap()
         .expect("a live session is updated");
-    assert_eq!(moved.user_id, b.id, "update_session must move the session to the second user");
+    assert_eq!(
+        moved.user_id, b.id,
+        "update_session must move the session to the second user"
+    );
 
     let reused = session(&*adapter, &a.id).await;
     adapter.delete_session(&reused.session_token).await.unwrap();
@@ -2812,7 +3092,10 @@ pub async fn authenticator_recreated_for_another_user_belongs_to_it(adapter: Arc
     let first = authenticator(&*adapter, &a.id).await;
     assert!(adapter.delete_user(&a.id).await.unwrap().is_some());
     assert_eq!(
-        adapter.get_authenticator(&first.credential_id).await.unwrap(),
+        adapter
+            .get_authenticator(&first.credential_id)
+            .await
+            .unwrap(),
         None,
         "the deleted user's authenticator is still there"
     );
@@ -2830,7 +3113,10 @@ pub async fn authenticator_recreated_for_another_user_belongs_to_it(adapter: Arc
          {created:?}; expected it stored for the new user"
     );
     assert_eq!(
-        adapter.get_authenticator(&first.credential_id).await.unwrap(),
+        adapter
+            .get_authenticator(&first.credential_id)
+            .await
+            .unwrap(),
         Some(again.clone()),
         "get_authenticator must return the new owner's authenticator"
     );
@@ -2844,15 +3130,17 @@ pub async fn authenticator_recreated_for_another_user_belongs_to_it(adapter: Arc
         vec![again],
         "the new owner's authenticators"
     );
-    assert_eq!(adapter.delete_user(&a.id).await.unwrap(), None);
+    assert_eq!(
+        adapter.delete_user(&a.id).await.unwrap(),
+        None,
+        "expected `adapter.delete_user(&a.id).await.unwrap()` to equal `None`"
+    );
 }
 
 /// CONTRACT: an email released by `update_user` or by `delete_user` can be
 /// taken by another user, and then belongs to that user only: deleting or
 /// updating the previous owner leaves it alone.
-pub async fn email_released_by_update_or_delete_belongs_to_the_new_user(
-    adapter: Arc<dyn Adapter>,
-) {
+pub async fn email_released_by_update_or_delete_belongs_to_the_new_user(adapter: Arc<dyn Adapter>) {
     let first = format!("{}@example.com", unique("first"));
     let second = format!("{}@example.com", unique("second"));
     let with_email = |email: &str| NewUser {
@@ -2869,9 +3157,12 @@ pub async fn email_released_by_update_or_delete_belongs_to_the_new_user(
         })
         .await
         .unwrap();
-    let b = adapter.create_user(with_email(&first)).await.unwrap_or_else(|e| {
-        panic!("create_user with an email released by update_user failed with {e:?}")
-    });
+    let b = adapter
+        .create_user(with_email(&first))
+        .await
+        .unwrap_or_else(|e| {
+            panic!("create_user with an email released by update_user failed with {e:?}")
+        });
     assert!(adapter.delete_user(&a.id).await.unwrap().is_some());
     assert_eq!(
         adapter.get_user_by_email(&first).await.unwrap(),
@@ -2892,10 +3183,17 @@ pub async fn email_released_by_update_or_delete_belongs_to_the_new_user(
     let third = format!("{}@example.com", unique("third"));
     let c = adapter.create_user(with_email(&third)).await.unwrap();
     assert!(adapter.delete_user(&c.id).await.unwrap().is_some());
-    let d = adapter.create_user(with_email(&third)).await.unwrap_or_else(|e| {
-        panic!("create_user with an email released by delete_user failed with {e:?}")
-    });
-    assert_eq!(adapter.delete_user(&c.id).await.unwrap(), None);
+    let d = adapter
+        .create_user(with_email(&third))
+        .await
+        .unwrap_or_else(|e| {
+            panic!("create_user with an email released by delete_user failed with {e:?}")
+        });
+    assert_eq!(
+        adapter.delete_user(&c.id).await.unwrap(),
+        None,
+        "expected `adapter.delete_user(&c.id).await.unwrap()` to equal `None`"
+    );
     assert_eq!(
         adapter.get_user_by_email(&third).await.unwrap(),
         Some(d.clone()),
@@ -2909,15 +3207,23 @@ pub async fn email_released_by_update_or_delete_belongs_to_the_new_user(
         })
         .await
         .unwrap();
-    assert_eq!(d.email, None);
-    assert_eq!(adapter.get_user_by_email(&third).await.unwrap(), None);
+    assert_eq!(d.email, None, "expected `d.email` to equal `None`");
+    assert_eq!(
+        adapter.get_user_by_email(&third).await.unwrap(),
+        None,
+        "expected `adapter.get_user_by_email(&third).await.unwrap()` to equal `None`"
+    );
     let e = adapter.create_user(with_email(&third)).await.unwrap();
     assert_eq!(
         adapter.get_user_by_email(&third).await.unwrap(),
         Some(e),
         "the email's third owner"
     );
-    assert_eq!(adapter.get_user(&b.id).await.unwrap(), Some(b));
+    assert_eq!(
+        adapter.get_user(&b.id).await.unwrap(),
+        Some(b),
+        "expected `adapter.get_user(&b.id).await.unwrap()` to equal `Some(b)`"
+    );
 }
 
 /// How many adapter instances [`migrated_instances_share_one_namespace`]
@@ -2958,5 +3264,9 @@ pub async fn migrated_instances_share_one_namespace(adapters: Vec<Arc<dyn Adapte
         "instance 0 does not see the account linked through the last instance"
     );
     assert!(last.delete_user(&u.id).await.unwrap().is_some());
-    assert_eq!(first.get_session_and_user(&s.session_token).await.unwrap(), None);
+    assert_eq!(
+        first.get_session_and_user(&s.session_token).await.unwrap(),
+        None,
+        "expected `first.get_session_and_user(&s.session_token).await.unwrap()` to equal `None`"
+    );
 }

@@ -139,11 +139,14 @@ where
             match tokio::time::timeout(CASE_TIMEOUT, task).await {
                 Ok(Ok(Ok(adapter))) => adapters.push(Arc::new(adapter)),
                 Ok(Ok(Err(e))) => failures.push(format!("instance {i}: {e}")),
-                Ok(Err(join)) if join.is_panic() => {
-                    failures.push(format!("instance {i} panicked: {}", panic_message(join.into_panic())))
-                }
+                Ok(Err(join)) if join.is_panic() => failures.push(format!(
+                    "instance {i} panicked: {}",
+                    panic_message(join.into_panic())
+                )),
                 Ok(Err(join)) => failures.push(format!("instance {i} was cancelled: {join}")),
-                Err(_) => failures.push(format!("instance {i} did not migrate within {CASE_TIMEOUT:?}")),
+                Err(_) => failures.push(format!(
+                    "instance {i} did not migrate within {CASE_TIMEOUT:?}"
+                )),
             }
         }
         if !failures.is_empty() {
@@ -190,7 +193,9 @@ where
     TFut: Future<Output = ()>,
 {
     if let Err(message) = check_concurrent_migrate(migrated, teardown) {
-        panic!("conformance case `concurrent_migrate_on_a_fresh_namespace_succeeds` failed: {message}");
+        panic!(
+            "conformance case `concurrent_migrate_on_a_fresh_namespace_succeeds` failed: {message}"
+        );
     }
 }
 

@@ -279,7 +279,9 @@ impl MemoryAdapter {
 
     fn check_sizes(&self, fields: &[(&'static str, Option<&String>)]) -> Result<()> {
         if self.has(Fault::OversizedValuesAreBackendErrors)
-            && fields.iter().any(|(_, v)| v.is_some_and(|v| v.len() > 4096))
+            && fields
+                .iter()
+                .any(|(_, v)| v.is_some_and(|v| v.len() > 4096))
         {
             return Err(AdapterError::backend("index row size exceeds maximum 2712"));
         }

@@ -228,6 +228,8 @@ fn racy_migrate_is_caught() {
     );
     match result {
         Err(message) => eprintln!("RacyMigrate caught: {message}"),
-        Ok(()) => panic!("concurrent_migrate_on_a_fresh_namespace_succeeds passed with RacyMigrate"),
+        Ok(()) => {
+            panic!("concurrent_migrate_on_a_fresh_namespace_succeeds passed with RacyMigrate")
+        }
     }
 }
