@@ -1257,25 +1257,29 @@ pub async fn update_session_moves_it_to_another_user(adapter: Arc<dyn Adapter>) 
         .expect("the session exists");
     assert_eq!(
         moved.user_id, b.id,
-        "expected `moved.user_id` to equal `b.id`"
+        "update_session with user_id must return the session with its new owner's id"
     );
     let (_, owner) = adapter
         .get_session_and_user(&s.session_token)
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(owner, b.clone(), "expected `owner` to equal `b.clone()`");
+    assert_eq!(
+        owner,
+        b.clone(),
+        "get_session_and_user after moving the session must return the new owner"
+    );
     // It now goes with its new owner.
     adapter.delete_user(&b.id).await.unwrap();
     assert_eq!(
         adapter.delete_session(&s.session_token).await.unwrap(),
         None,
-        "expected `adapter.delete_session(&s.session_token).await.unwrap()` to equal `None`"
+        "deleting the new owner must delete the moved session with it"
     );
     assert_eq!(
         adapter.get_user(&a.id).await.unwrap(),
         Some(a),
-        "expected `adapter.get_user(&a.id).await.unwrap()` to equal `Some(a)`"
+        "deleting the new owner must leave the old owner alone"
     );
 }
 
