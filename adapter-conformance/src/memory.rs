@@ -469,10 +469,9 @@ impl Adapter for MemoryAdapter {
         let removed = state.accounts.remove(&k);
         if let Some(account) = &removed
             && !self.has(Fault::UnlinkKeepsOwnerIndex)
+            && let Some(owned) = state.owned.get_mut(&account.user_id)
         {
-            if let Some(owned) = state.owned.get_mut(&account.user_id) {
-                owned.accounts.remove(&k);
-            }
+            owned.accounts.remove(&k);
         }
         Ok(removed)
     }

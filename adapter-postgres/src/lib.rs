@@ -2,14 +2,17 @@
 #![warn(missing_docs)]
 
 use std::fmt;
+use std::future::Future;
 use std::str::FromStr;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use auth_core::timestamp::truncate_to_millis;
 use auth_core::{
     Account, Adapter, AdapterError, Authenticator, NewUser, Result, Session, SessionUpdate, User,
-    UserUpdate, VerificationToken,
+    UserUpdate, VerificationToken, with_timeout,
 };
+use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow, Postgres};
 use sqlx::{Decode, Row, Type};
 use time::OffsetDateTime;
@@ -19,8 +22,21 @@ use time::OffsetDateTime;
 pub use sqlx;
 
 /// The schema SQL of version 1, as shipped in `migrations/0001_init.sql`, for
-/// teams that run their own migration tool.
+/// teams that run their own migration tool. Apply [`MIGRATIONS_SQL`] (all
+/// versions, in order) to get the schema [`PostgresAdapter::migrate`] makes.
 pub const SCHEMA_SQL: &str = include_str!("../migrations/0001_init.sql");
+
+/// Every migration [`PostgresAdapter::migrate`] applies, in order, as
+/// `(version, sql)`: `migrations/0001_init.sql` (the tables) and
+/// `migrations/0002_authenticator_counter_bigint.sql` (the authenticator
+/// `counter` as `bigint`, so it holds every `u32`).
+pub const MIGRATIONS_SQL: &[(i64, &str)] = &[
+    (1, SCHEMA_SQL),
+    (
+        2,
+        include_str!("../migrations/0002_authenticator_counter_bigint.sql"),
+    ),
+];
 
 /// The table in which [`PostgresAdapter::migrate`] records the versions it
 /// applied, in the adapter's schema. It is not sqlx's default
@@ -28,24 +44,49 @@ pub const SCHEMA_SQL: &str = include_str!("../migrations/0001_init.sql");
 /// same schema keep their history apart.
 pub const MIGRATIONS_TABLE: &str = "_auth_core_migrations";
 
+/// The most bytes a key may hold: a value of a column with a B-tree index
+/// (`email`, `sessionToken`, `userId`, `credentialID`, ...), and the columns
+/// of a composite key together (`provider` + `providerAccountId`,
+/// `identifier` + `token`, `userId` + `credentialID`). A B-tree index entry
+/// holds at most about 2,700 bytes (a third of an 8 KiB page); longer keys
+/// are rejected with `InvalidInput` naming the field before they reach the
+/// server. Columns that are not keys hold any length up to PostgreSQL's
+/// 1 GB.
+pub const MAX_KEY_BYTES: usize = 2048;
+
 /// Rows `purge_expired` deletes per statement.
 const PURGE_BATCH: i64 = 1000;
 
 /// Connections a pool opens at most unless told otherwise.
 const DEFAULT_MAX_CONNECTIONS: u32 = 10;
 
+/// How long one adapter call may take unless told otherwise.
+pub const DEFAULT_OPERATION_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long the server runs one statement unless told otherwise (nine
+/// tenths of [`DEFAULT_OPERATION_TIMEOUT`]: see
+/// [`PostgresOptions::statement_timeout`]).
+pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(9);
+/// How long a statement waits for a row or table lock unless told otherwise.
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long [`PostgresAdapter::migrate`] may take unless told otherwise,
+/// waiting for other processes' migrations included.
+pub const DEFAULT_MIGRATE_TIMEOUT: Duration = Duration::from_secs(60);
+
 // ------------------------------------------------------------------ options
 
-/// Where the server is, which schema the tables live in and how many
-/// connections to keep.
+/// Where the server is, which schema the tables live in, how many
+/// connections to keep and how long anything may wait.
 ///
 /// ```no_run
 /// # async fn run() -> auth_core::Result<()> {
+/// use std::time::Duration;
 /// use adapter_postgres::{PostgresAdapter, PostgresOptions};
 ///
 /// let options = PostgresOptions::new("postgres://app@db.internal/app")?
 ///     .schema("auth")
-///     .max_connections(16);
+///     .max_connections(16)
+///     .operation_timeout(Duration::from_secs(5))
+///     .lock_timeout(Duration::from_secs(2));
 /// let adapter = PostgresAdapter::with_options(options).await?;
 /// adapter.migrate().await?;
 /// # Ok(()) }
@@ -55,12 +96,93 @@ pub struct PostgresOptions {
     connect: PgConnectOptions,
     schema: String,
     max_connections: u32,
+    limits: Limits,
+}
+
+/// The time limits of an adapter.
+#[derive(Clone, Copy, Debug)]
+struct Limits {
+    /// Each public call, waiting for a pooled connection included.
+    operation: Duration,
+    /// The server's `statement_timeout`.
+    statement: Duration,
+    /// The server's `lock_timeout`.
+    lock: Duration,
+    /// The whole of `migrate()`.
+    migrate: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            operation: DEFAULT_OPERATION_TIMEOUT,
+            statement: DEFAULT_STATEMENT_TIMEOUT,
+            lock: DEFAULT_LOCK_TIMEOUT,
+            migrate: DEFAULT_MIGRATE_TIMEOUT,
+        }
+    }
+}
+
+impl Limits {
+    /// Refuses a limit of zero (which PostgreSQL reads as "no limit") or one
+    /// longer than PostgreSQL's settings hold (`i32::MAX` milliseconds).
+    fn check(&self) -> Result<()> {
+        for (field, limit) in [
+            ("operation_timeout", self.operation),
+            ("statement_timeout", self.statement),
+            ("lock_timeout", self.lock),
+            ("migrate_timeout", self.migrate),
+        ] {
+            if limit.is_zero() || limit.as_millis() > i32::MAX as u128 {
+                return Err(AdapterError::invalid_input(
+                    field,
+                    "must be between 1 ms and 2147483647 ms (about 24 days)",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// `err`, or a timeout error for `operation` when `err` says the server
+    /// or the pool gave up waiting: the server's `statement_timeout`
+    /// (SQLSTATE 57014), its `lock_timeout` (55P03), or no pooled connection
+    /// in time.
+    fn classify(&self, operation: &'static str, err: AdapterError) -> AdapterError {
+        let AdapterError::Backend(source) = &err else {
+            return err;
+        };
+        if let Some(server) = source.downcast_ref::<ServerError>() {
+            match server.code.as_deref() {
+                Some("57014") if server.message.contains("statement timeout") => {
+                    return AdapterError::timed_out(operation, self.statement);
+                }
+                Some("55P03") => return AdapterError::timed_out(operation, self.lock),
+                _ => {}
+            }
+        }
+        if let Some(sqlx::Error::PoolTimedOut) = source.downcast_ref::<sqlx::Error>() {
+            return AdapterError::timed_out(operation, self.operation);
+        }
+        err
+    }
+}
+
+/// The most the server's statement and lock timeouts may be for an operation
+/// timeout of `operation`: nine tenths of it (at least 1 ms).
+fn server_cap(operation: Duration) -> Duration {
+    (operation * 9 / 10).max(Duration::from_millis(1))
+}
+
+/// `limit` as a PostgreSQL setting value in milliseconds, e.g. `"5000ms"`.
+fn pg_millis(limit: Duration) -> String {
+    format!("{}ms", limit.as_millis().max(1))
 }
 
 impl PostgresOptions {
     /// Options for the server at `url`
     /// (`postgres://user:password@host:port/database?...`, as `libpq` takes
-    /// it), in schema `public`, with up to 10 connections.
+    /// it), in schema `public`, with up to 10 connections and the default
+    /// time limits.
     ///
     /// Errors: `InvalidInput` (field `url`) when the URL cannot be parsed.
     pub fn new(url: &str) -> Result<Self> {
@@ -70,12 +192,13 @@ impl PostgresOptions {
     }
 
     /// Options from sqlx connect options built by hand, in schema `public`,
-    /// with up to 10 connections.
+    /// with up to 10 connections and the default time limits.
     pub fn from_connect_options(connect: PgConnectOptions) -> Self {
         Self {
             connect,
             schema: "public".to_owned(),
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            limits: Limits::default(),
         }
     }
 
@@ -94,6 +217,52 @@ impl PostgresOptions {
         self.max_connections = max_connections;
         self
     }
+
+    /// How long one call of the adapter may take in all, waiting for a
+    /// pooled connection (or opening one) included (default 10 s, as
+    /// [`DEFAULT_OPERATION_TIMEOUT`]). A call that runs out of time returns
+    /// a `Backend` error for which
+    /// [`is_timeout`](AdapterError::is_timeout) is true. Also the pool's
+    /// acquire timeout and the limit on opening the first connection in
+    /// [`PostgresAdapter::with_options`].
+    pub fn operation_timeout(mut self, limit: Duration) -> Self {
+        self.limits.operation = limit;
+        self
+    }
+
+    /// The server's `statement_timeout` on every connection: the longest one
+    /// statement may run before the server cancels it (default 9 s, as
+    /// [`DEFAULT_STATEMENT_TIMEOUT`]). A cancelled statement is reported as
+    /// a timeout.
+    ///
+    /// It is capped at nine tenths of the operation timeout, so that the
+    /// server gives up first and says so, and a statement the adapter no
+    /// longer waits for does not complete later. (When the client gives up
+    /// first all the same, after a slow wait for a connection say, the
+    /// outcome of the call is unknown, as with any lost reply.)
+    pub fn statement_timeout(mut self, limit: Duration) -> Self {
+        self.limits.statement = limit;
+        self
+    }
+
+    /// The server's `lock_timeout` on every connection: the longest a
+    /// statement waits for a row or table lock another transaction holds
+    /// (default 5 s, as [`DEFAULT_LOCK_TIMEOUT`]; capped at nine tenths of
+    /// the operation timeout, like the statement timeout). Running out is
+    /// reported as a timeout.
+    pub fn lock_timeout(mut self, limit: Duration) -> Self {
+        self.limits.lock = limit;
+        self
+    }
+
+    /// How long [`PostgresAdapter::migrate`] may take in all, waiting for
+    /// other processes that migrate the same schema included (default 60 s,
+    /// as [`DEFAULT_MIGRATE_TIMEOUT`]). Its statements run under this limit
+    /// instead of the statement and lock timeouts.
+    pub fn migrate_timeout(mut self, limit: Duration) -> Self {
+        self.limits.migrate = limit;
+        self
+    }
 }
 
 /// Shows where the options point, never the password.
@@ -106,6 +275,10 @@ impl fmt::Debug for PostgresOptions {
             .field("database", &self.connect.get_database())
             .field("schema", &self.schema)
             .field("max_connections", &self.max_connections)
+            .field("operation_timeout", &self.limits.operation)
+            .field("statement_timeout", &self.limits.statement)
+            .field("lock_timeout", &self.limits.lock)
+            .field("migrate_timeout", &self.limits.migrate)
             .finish()
     }
 }
@@ -126,31 +299,42 @@ pub struct PostgresAdapter {
     /// The schema set as `search_path` on every connection, or `None` for a
     /// pool built elsewhere, whose own `search_path` is used.
     schema: Option<String>,
+    limits: Limits,
 }
 
 impl PostgresAdapter {
     /// Connects to `url` with the default [`PostgresOptions`] (schema
-    /// `public`, up to 10 connections). Opens one connection to check the
-    /// server answers.
+    /// `public`, up to 10 connections, the default time limits). Opens one
+    /// connection to check the server answers.
     ///
     /// Errors: `InvalidInput` for a URL that cannot be parsed; `Backend` when
-    /// the server cannot be reached or refuses the login.
+    /// the server cannot be reached, refuses the login or does not answer
+    /// within the operation timeout (then
+    /// [`is_timeout`](AdapterError::is_timeout) is true).
     pub async fn connect(url: &str) -> Result<Self> {
         Self::with_options(PostgresOptions::new(url)?).await
     }
 
     /// Connects with explicit options. Opens one connection to check the
-    /// server answers.
+    /// server answers, within the operation timeout.
+    ///
+    /// Every connection of the pool gets the schema as `search_path` and the
+    /// statement and lock timeouts as `statement_timeout` and `lock_timeout`,
+    /// as startup options (these override the same settings given in the
+    /// URL).
     ///
     /// Errors: `InvalidInput` for an empty schema name, one longer than
     /// PostgreSQL's 63 bytes, one with a NUL byte or one starting with the
-    /// reserved `pg_`; `Backend` when the
-    /// server cannot be reached or refuses the login.
+    /// reserved `pg_`, or a time limit of zero or above `i32::MAX`
+    /// milliseconds; `Backend` when the server cannot be reached, refuses
+    /// the login or does not answer in time (then
+    /// [`is_timeout`](AdapterError::is_timeout) is true).
     pub async fn with_options(options: PostgresOptions) -> Result<Self> {
         let PostgresOptions {
             connect,
             schema,
             max_connections,
+            limits,
         } = options;
         if schema.is_empty() || schema.len() > 63 || schema.contains('\0') {
             return Err(AdapterError::invalid_input(
@@ -164,15 +348,35 @@ impl PostgresAdapter {
                 "the prefix pg_ is reserved for PostgreSQL's own schemas",
             ));
         }
-        let connect = connect.options([("search_path", quote_ident(&schema))]);
-        let pool = PgPoolOptions::new()
-            .max_connections(max_connections)
-            .connect_with(connect)
-            .await
-            .map_err(backend)?;
+        limits.check()?;
+        // The server gives up on a statement before the caller does, so that
+        // it reports the timeout itself and a statement the caller no longer
+        // waits for does not complete later.
+        let server_cap = server_cap(limits.operation);
+        let limits = Limits {
+            statement: limits.statement.min(server_cap),
+            lock: limits.lock.min(server_cap),
+            ..limits
+        };
+        let connect = connect.options([
+            ("search_path", quote_ident(&schema)),
+            ("statement_timeout", pg_millis(limits.statement)),
+            ("lock_timeout", pg_millis(limits.lock)),
+        ]);
+        let pool = with_timeout(limits.operation, "connect", async {
+            PgPoolOptions::new()
+                .max_connections(max_connections)
+                .acquire_timeout(limits.operation)
+                .connect_with(connect)
+                .await
+                .map_err(backend)
+        })
+        .await
+        .map_err(|e| limits.classify("connect", e))?;
         Ok(Self {
             pool,
             schema: Some(schema),
+            limits,
         })
     }
 
@@ -183,9 +387,27 @@ impl PostgresAdapter {
     /// (normally `public`; set it in the pool's connect options, e.g.
     /// `PgConnectOptions::options([("search_path", "auth")])`), and
     /// [`migrate`](Self::migrate) creates them in the first schema of that
-    /// path, which must exist.
+    /// path, which must exist. The same goes for the server's
+    /// `statement_timeout` and `lock_timeout` (set them in the connect
+    /// options too) and the pool's acquire timeout. Each call is still
+    /// bounded by the default operation timeout (10 s; change it with
+    /// [`with_operation_timeout`](Self::with_operation_timeout)), and
+    /// `migrate` by the default migrate timeout (60 s).
     pub fn from_pool(pool: PgPool) -> Self {
-        Self { pool, schema: None }
+        Self {
+            pool,
+            schema: None,
+            limits: Limits::default(),
+        }
+    }
+
+    /// The same adapter with another limit on each call (see
+    /// [`PostgresOptions::operation_timeout`]); meant for an adapter
+    /// [from a pool](Self::from_pool), whose pool has its own acquire
+    /// timeout. A zero limit is raised to 1 ms.
+    pub fn with_operation_timeout(mut self, limit: Duration) -> Self {
+        self.limits.operation = limit.max(Duration::from_millis(1));
+        self
     }
 
     /// The underlying pool, for queries of your own.
@@ -199,27 +421,118 @@ impl PostgresAdapter {
         self.schema.as_deref()
     }
 
+    /// Runs one call within the operation timeout, reporting the server's
+    /// and the pool's timeouts as timeouts of `operation` too.
+    async fn run<T>(
+        &self,
+        operation: &'static str,
+        call: impl Future<Output = Result<T>>,
+    ) -> Result<T> {
+        with_timeout(self.limits.operation, operation, call)
+            .await
+            .map_err(|e| self.limits.classify(operation, e))
+    }
+
     // ---------------------------------------------------------------- migrate
 
     /// Creates the schema (if the adapter set one and it is missing), then
-    /// the tables and indexes, or upgrades them to the newest version. Safe to
-    /// run at every start and from several processes at once: sqlx holds a
-    /// PostgreSQL advisory lock while it migrates, and records applied
-    /// versions in [`MIGRATIONS_TABLE`].
+    /// the tables and indexes, or upgrades them to the newest version
+    /// ([`MIGRATIONS_SQL`]). Safe to run at every start and from any number
+    /// of processes at once, on a fresh schema too.
     ///
-    /// Errors: `Backend` when a statement fails, or when the recorded
-    /// version 1 differs from the one shipped (the migration file was edited).
+    /// It works on one connection of its own, taken out of the pool and
+    /// closed at the end, and holds a PostgreSQL advisory lock keyed on the
+    /// schema name for the whole run, so that concurrent calls on one schema
+    /// run one after the other: the first creates the schema and applies the
+    /// migrations, the others find them applied. (sqlx's own migration lock,
+    /// one per database, is taken inside it as well.) Applied versions are
+    /// recorded in [`MIGRATIONS_TABLE`] in the same schema. The whole run is
+    /// bounded by the migrate timeout (default 60 s,
+    /// [`PostgresOptions::migrate_timeout`]), which also serves as its
+    /// statement and lock timeout.
+    ///
+    /// Errors: `Backend` when a statement fails, when it runs out of time
+    /// ([`is_timeout`](AdapterError::is_timeout) true), or when a recorded
+    /// version differs from the one shipped (a migration file was edited).
     pub async fn migrate(&self) -> Result<()> {
+        let limits = self.limits;
+        with_timeout(limits.migrate, "migrate", self.migrate_call())
+            .await
+            .map_err(|e| {
+                Limits {
+                    statement: server_cap(limits.migrate),
+                    lock: server_cap(limits.migrate),
+                    ..limits
+                }
+                .classify("migrate", e)
+            })
+    }
+
+    async fn migrate_call(&self) -> Result<()> {
+        // A connection of its own: if this call is cancelled or fails, the
+        // connection closes and the server releases the advisory locks with
+        // it, instead of a pooled connection keeping them.
+        let mut conn = self.pool.acquire().await.map_err(backend)?.detach();
+        let limit = pg_millis(server_cap(self.limits.migrate));
+        sqlx::query(
+            "SELECT set_config('statement_timeout', $1, false), \
+                    set_config('lock_timeout', $1, false)",
+        )
+        .bind(&limit)
+        .execute(&mut conn)
+        .await
+        .map_err(backend)?;
+        // Keyed on the schema, so migrations of other schemas do not wait.
+        // For a pool from elsewhere, the first schema of its search_path.
+        sqlx::query(
+            "SELECT pg_advisory_lock(hashtextextended('adapter-postgres migrate ' \
+                 || COALESCE($1, current_schema(), current_setting('search_path')), 0))",
+        )
+        .bind(self.schema.as_deref())
+        .execute(&mut conn)
+        .await
+        .map_err(backend)?;
+        if let Some(schema) = &self.schema {
+            create_schema(&mut conn, schema).await?;
+        }
         let mut migrator = sqlx::migrate!("./migrations");
         migrator.dangerous_set_table_name(MIGRATIONS_TABLE);
-        if let Some(schema) = &self.schema {
-            migrator.create_schema(quote_ident(schema));
-        }
-        migrator.run(&self.pool).await.map_err(|e| match e {
-            sqlx::migrate::MigrateError::Execute(e) => backend(e),
-            other => AdapterError::backend(other),
-        })
+        // `Migrator::run(&mut conn)` is what this does, but its future is not
+        // `Send` for a borrowed connection (sqlx's "Acquire is not general
+        // enough"); `run_direct` is the body of `run`.
+        migrator
+            .run_direct(None, &mut conn, false)
+            .await
+            .map_err(|e| match e {
+                sqlx::migrate::MigrateError::Execute(e) => backend(e),
+                sqlx::migrate::MigrateError::ExecuteMigration(e, _) => backend(e),
+                other => AdapterError::backend(other),
+            })?;
+        // Closing ends the session, which releases the advisory lock.
+        conn.close().await.map_err(backend)
     }
+}
+
+/// `CREATE SCHEMA IF NOT EXISTS`, which is not atomic in PostgreSQL: two
+/// sessions creating one schema at once can both pass the existence check,
+/// and one fails with a unique violation on `pg_namespace`. Our callers hold
+/// the migrate lock, but another tool may not: retry once, when the schema
+/// then exists.
+async fn create_schema(conn: &mut sqlx::PgConnection, schema: &str) -> Result<()> {
+    let sql = format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(schema));
+    for attempt in 0..2 {
+        match sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone()))
+            .execute(&mut *conn)
+            .await
+        {
+            Ok(_) => return Ok(()),
+            Err(sqlx::Error::Database(db))
+                if attempt == 0
+                    && (db.is_unique_violation() || db.code().as_deref() == Some("42P06")) => {}
+            Err(e) => return Err(backend(e)),
+        }
+    }
+    Ok(())
 }
 
 /// Shows the schema and pool size, never connection secrets.
@@ -228,6 +541,7 @@ impl fmt::Debug for PostgresAdapter {
         f.debug_struct("PostgresAdapter")
             .field("schema", &self.schema)
             .field("connections", &self.pool.size())
+            .field("operation_timeout", &self.limits.operation)
             .finish()
     }
 }
@@ -277,20 +591,55 @@ fn optional_instant(
     value.map(|t| instant(field, t)).transpose()
 }
 
-/// The counter as Prisma's `Int` column stores it.
-fn counter(counter: u32) -> Result<i32> {
-    i32::try_from(counter).map_err(|_| {
-        AdapterError::invalid_input(
-            "counter",
-            "above 2147483647, the largest value of the integer column Auth.js uses",
-        )
-    })
+/// The counter as the `bigint` column stores it: every `u32` fits.
+fn counter(counter: u32) -> i64 {
+    i64::from(counter)
+}
+
+/// A key column's value fits a B-tree index entry: at most
+/// [`MAX_KEY_BYTES`].
+fn key<'a>(field: &'static str, value: impl Into<Option<&'a str>>) -> Result<()> {
+    match value.into() {
+        Some(v) if v.len() > MAX_KEY_BYTES => Err(AdapterError::invalid_input(
+            field,
+            format!(
+                "{} bytes; a key holds at most {MAX_KEY_BYTES} bytes (a PostgreSQL B-tree \
+                 index entry holds about 2,700)",
+                v.len()
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The columns of a composite key fit one index entry together; the longer
+/// one is named when they do not.
+fn composite_key(first: (&'static str, &str), second: (&'static str, &str)) -> Result<()> {
+    key(first.0, first.1)?;
+    key(second.0, second.1)?;
+    let total = first.1.len() + second.1.len();
+    if total > MAX_KEY_BYTES {
+        let field = if first.1.len() > second.1.len() {
+            first.0
+        } else {
+            second.0
+        };
+        return Err(AdapterError::invalid_input(
+            field,
+            format!(
+                "{} and {} together are {total} bytes; a key holds at most {MAX_KEY_BYTES} bytes",
+                first.0, second.0
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn check_new_user(user: &NewUser) -> Result<()> {
     storable("name", user.name.as_deref())?;
     storable("email", user.email.as_deref())?;
-    storable("image", user.image.as_deref())
+    storable("image", user.image.as_deref())?;
+    key("email", user.email.as_deref())
 }
 
 fn check_account(a: &Account) -> Result<()> {
@@ -302,7 +651,12 @@ fn check_account(a: &Account) -> Result<()> {
     storable("token_type", a.token_type.as_deref())?;
     storable("scope", a.scope.as_deref())?;
     storable("id_token", a.id_token.as_deref())?;
-    storable("session_state", a.session_state.as_deref())
+    storable("session_state", a.session_state.as_deref())?;
+    key("userId", a.user_id.as_str())?;
+    composite_key(
+        ("provider", &a.provider),
+        ("providerAccountId", &a.provider_account_id),
+    )
 }
 
 fn check_authenticator(a: &Authenticator) -> Result<()> {
@@ -311,7 +665,8 @@ fn check_authenticator(a: &Authenticator) -> Result<()> {
     storable("providerAccountId", a.provider_account_id.as_str())?;
     storable("credentialPublicKey", a.credential_public_key.as_str())?;
     storable("credentialDeviceType", a.credential_device_type.as_str())?;
-    storable("transports", a.transports.as_deref())
+    storable("transports", a.transports.as_deref())?;
+    composite_key(("userId", &a.user_id), ("credentialID", &a.credential_id))
 }
 
 // ------------------------------------------------------------------- rows
@@ -364,16 +719,19 @@ fn session_from_row(row: &PgRow) -> Result<Session> {
 }
 
 fn authenticator_from_row(row: &PgRow) -> Result<Authenticator> {
-    let counter: i32 = column(row, "counter")?;
+    // Selected as bigint, so a 32-bit `integer` column of a table another
+    // tool created reads the same way.
+    let counter: i64 = column(row, "counter")?;
     Ok(Authenticator {
         credential_id: column(row, "credentialID")?,
         user_id: column(row, "userId")?,
         provider_account_id: column(row, "providerAccountId")?,
         credential_public_key: column(row, "credentialPublicKey")?,
         counter: u32::try_from(counter).map_err(|_| {
-            AdapterError::backend(format!(
-                "stored authenticator counter {counter} is negative"
-            ))
+            AdapterError::backend(StoredValueOutOfRange {
+                column: "counter",
+                value: counter,
+            })
         })?,
         credential_device_type: column(row, "credentialDeviceType")?,
         credential_backed_up: column(row, "credentialBackedUp")?,
@@ -392,9 +750,10 @@ fn not_found_user(id: &str) -> AdapterError {
 
 // -------------------------------------------------------------- the trait
 
-#[async_trait]
-impl Adapter for PostgresAdapter {
-    async fn create_user(&self, user: NewUser) -> Result<User> {
+/// The calls themselves, each bounded by [`PostgresAdapter::run`] in the
+/// [`Adapter`] impl below.
+impl PostgresAdapter {
+    async fn create_user_call(&self, user: NewUser) -> Result<User> {
         check_new_user(&user)?;
         let email_verified = optional_instant("emailVerified", user.email_verified)?;
         let user = NewUser {
@@ -417,7 +776,7 @@ impl Adapter for PostgresAdapter {
         Ok(user)
     }
 
-    async fn get_user(&self, id: &str) -> Result<Option<User>> {
+    async fn get_user_call(&self, id: &str) -> Result<Option<User>> {
         if unstorable_key(id) {
             return Ok(None);
         }
@@ -433,7 +792,7 @@ impl Adapter for PostgresAdapter {
         .transpose()
     }
 
-    async fn get_user_by_email(&self, email: &str) -> Result<Option<User>> {
+    async fn get_user_by_email_call(&self, email: &str) -> Result<Option<User>> {
         if unstorable_key(email) {
             return Ok(None);
         }
@@ -449,7 +808,7 @@ impl Adapter for PostgresAdapter {
         .transpose()
     }
 
-    async fn get_user_by_account(
+    async fn get_user_by_account_call(
         &self,
         provider: &str,
         provider_account_id: &str,
@@ -472,10 +831,11 @@ impl Adapter for PostgresAdapter {
         .transpose()
     }
 
-    async fn update_user(&self, update: UserUpdate) -> Result<User> {
+    async fn update_user_call(&self, update: UserUpdate) -> Result<User> {
         storable("name", patch_value(&update.name))?;
         storable("email", patch_value(&update.email))?;
         storable("image", patch_value(&update.image))?;
+        key("email", patch_value(&update.email))?;
         let email_verified = optional_instant("emailVerified", update.email_verified.flatten())?;
         if unstorable_key(&update.id) {
             return Err(not_found_user(&update.id));
@@ -508,7 +868,7 @@ impl Adapter for PostgresAdapter {
         }
     }
 
-    async fn delete_user(&self, id: &str) -> Result<Option<User>> {
+    async fn delete_user_call(&self, id: &str) -> Result<Option<User>> {
         if unstorable_key(id) {
             return Ok(None);
         }
@@ -527,7 +887,7 @@ impl Adapter for PostgresAdapter {
         .transpose()
     }
 
-    async fn link_account(&self, account: Account) -> Result<Account> {
+    async fn link_account_call(&self, account: Account) -> Result<Account> {
         check_account(&account)?;
         sqlx::query(
             r#"INSERT INTO "Account" ("userId", "type", "provider", "providerAccountId",
@@ -558,7 +918,7 @@ impl Adapter for PostgresAdapter {
         Ok(account)
     }
 
-    async fn unlink_account(
+    async fn unlink_account_call(
         &self,
         provider: &str,
         provider_account_id: &str,
@@ -582,7 +942,7 @@ impl Adapter for PostgresAdapter {
         .transpose()
     }
 
-    async fn get_account(
+    async fn get_account_call(
         &self,
         provider: &str,
         provider_account_id: &str,
@@ -606,9 +966,11 @@ impl Adapter for PostgresAdapter {
         .transpose()
     }
 
-    async fn create_session(&self, session: Session) -> Result<Session> {
+    async fn create_session_call(&self, session: Session) -> Result<Session> {
         storable("sessionToken", session.session_token.as_str())?;
         storable("userId", session.user_id.as_str())?;
+        key("sessionToken", session.session_token.as_str())?;
+        key("userId", session.user_id.as_str())?;
         let session = Session {
             expires: instant("expires", session.expires)?,
             ..session
@@ -625,16 +987,22 @@ impl Adapter for PostgresAdapter {
         Ok(session)
     }
 
-    async fn get_session_and_user(&self, session_token: &str) -> Result<Option<(Session, User)>> {
+    async fn get_session_and_user_call(
+        &self,
+        session_token: &str,
+    ) -> Result<Option<(Session, User)>> {
         if unstorable_key(session_token) {
             return Ok(None);
         }
+        // Expiry by the caller's clock, not the server's.
+        let now = OffsetDateTime::now_utc();
         let Some(row) = sqlx::query(
             r#"SELECT s."expires", u."id", u."name", u."email", u."emailVerified", u."image"
                FROM "Session" s JOIN "User" u ON u."id" = s."userId"
-               WHERE s."sessionToken" = $1 AND s."expires" > now()"#,
+               WHERE s."sessionToken" = $1 AND s."expires" > $2"#,
         )
         .bind(session_token)
+        .bind(now)
         .fetch_optional(&self.pool)
         .await
         .map_err(backend)?
@@ -650,21 +1018,26 @@ impl Adapter for PostgresAdapter {
         Ok(Some((session, user)))
     }
 
-    async fn update_session(&self, update: SessionUpdate) -> Result<Option<Session>> {
+    async fn update_session_call(&self, update: SessionUpdate) -> Result<Option<Session>> {
         storable("userId", update.user_id.as_deref())?;
+        key("userId", update.user_id.as_deref())?;
         let expires = optional_instant("expires", update.expires)?;
         if unstorable_key(&update.session_token) {
             return Ok(None);
         }
+        // An expired session (by the caller's clock) is not updated: it
+        // cannot be revived, exactly as it cannot be read.
+        let now = OffsetDateTime::now_utc();
         sqlx::query(
             r#"UPDATE "Session"
                SET "expires" = COALESCE($2, "expires"), "userId" = COALESCE($3, "userId")
-               WHERE "sessionToken" = $1
+               WHERE "sessionToken" = $1 AND "expires" > $4
                RETURNING "sessionToken", "userId", "expires""#,
         )
         .bind(&update.session_token)
         .bind(expires)
         .bind(&update.user_id)
+        .bind(now)
         .fetch_optional(&self.pool)
         .await
         .map_err(|e| write_error(e, ("session", "token"), update.user_id.as_deref()))?
@@ -673,7 +1046,7 @@ impl Adapter for PostgresAdapter {
         .transpose()
     }
 
-    async fn delete_session(&self, session_token: &str) -> Result<Option<Session>> {
+    async fn delete_session_call(&self, session_token: &str) -> Result<Option<Session>> {
         if unstorable_key(session_token) {
             return Ok(None);
         }
@@ -690,12 +1063,13 @@ impl Adapter for PostgresAdapter {
         .transpose()
     }
 
-    async fn create_verification_token(
+    async fn create_verification_token_call(
         &self,
         token: VerificationToken,
     ) -> Result<VerificationToken> {
         storable("identifier", token.identifier.as_str())?;
         storable("token", token.token.as_str())?;
+        composite_key(("identifier", &token.identifier), ("token", &token.token))?;
         let token = VerificationToken {
             expires: instant("expires", token.expires)?,
             ..token
@@ -713,7 +1087,7 @@ impl Adapter for PostgresAdapter {
         Ok(token)
     }
 
-    async fn use_verification_token(
+    async fn use_verification_token_call(
         &self,
         identifier: &str,
         token: &str,
@@ -723,12 +1097,14 @@ impl Adapter for PostgresAdapter {
         }
         // Deleting is the claim: of concurrent calls only one gets the row.
         // An expired token is deleted too, and reported as none.
+        let now = OffsetDateTime::now_utc();
         let Some(row) = sqlx::query(
             r#"DELETE FROM "VerificationToken" WHERE "identifier" = $1 AND "token" = $2
-               RETURNING "identifier", "token", "expires", "expires" > now() AS "valid""#,
+               RETURNING "identifier", "token", "expires", "expires" > $3 AS "valid""#,
         )
         .bind(identifier)
         .bind(token)
+        .bind(now)
         .fetch_optional(&self.pool)
         .await
         .map_err(backend)?
@@ -745,9 +1121,12 @@ impl Adapter for PostgresAdapter {
         }))
     }
 
-    async fn create_authenticator(&self, authenticator: Authenticator) -> Result<Authenticator> {
+    async fn create_authenticator_call(
+        &self,
+        authenticator: Authenticator,
+    ) -> Result<Authenticator> {
         check_authenticator(&authenticator)?;
-        let stored_counter = counter(authenticator.counter)?;
+        let stored_counter = counter(authenticator.counter);
         sqlx::query(
             r#"INSERT INTO "Authenticator" ("credentialID", "userId", "providerAccountId",
                    "credentialPublicKey", "counter", "credentialDeviceType",
@@ -764,23 +1143,18 @@ impl Adapter for PostgresAdapter {
         .bind(&authenticator.transports)
         .execute(&self.pool)
         .await
-        .map_err(|e| {
-            write_error(
-                e,
-                ("authenticator", "credential_id"),
-                Some(&authenticator.user_id),
-            )
-        })?;
+        .map_err(|e| authenticator_write_error(e, Some(&authenticator.user_id)))?;
         Ok(authenticator)
     }
 
-    async fn get_authenticator(&self, credential_id: &str) -> Result<Option<Authenticator>> {
+    async fn get_authenticator_call(&self, credential_id: &str) -> Result<Option<Authenticator>> {
         if unstorable_key(credential_id) {
             return Ok(None);
         }
         sqlx::query(
             r#"SELECT "credentialID", "userId", "providerAccountId", "credentialPublicKey",
-                   "counter", "credentialDeviceType", "credentialBackedUp", "transports"
+                   "counter"::bigint AS "counter", "credentialDeviceType", "credentialBackedUp",
+                   "transports"
                FROM "Authenticator" WHERE "credentialID" = $1"#,
         )
         .bind(credential_id)
@@ -792,13 +1166,17 @@ impl Adapter for PostgresAdapter {
         .transpose()
     }
 
-    async fn list_authenticators_by_user_id(&self, user_id: &str) -> Result<Vec<Authenticator>> {
+    async fn list_authenticators_by_user_id_call(
+        &self,
+        user_id: &str,
+    ) -> Result<Vec<Authenticator>> {
         if unstorable_key(user_id) {
             return Ok(Vec::new());
         }
         sqlx::query(
             r#"SELECT "credentialID", "userId", "providerAccountId", "credentialPublicKey",
-                   "counter", "credentialDeviceType", "credentialBackedUp", "transports"
+                   "counter"::bigint AS "counter", "credentialDeviceType", "credentialBackedUp",
+                   "transports"
                FROM "Authenticator" WHERE "userId" = $1"#,
         )
         .bind(user_id)
@@ -810,12 +1188,12 @@ impl Adapter for PostgresAdapter {
         .collect()
     }
 
-    async fn update_authenticator_counter(
+    async fn update_authenticator_counter_call(
         &self,
         credential_id: &str,
         new_counter: u32,
     ) -> Result<Authenticator> {
-        let stored_counter = counter(new_counter)?;
+        let stored_counter = counter(new_counter);
         let not_found = || AdapterError::not_found("authenticator", "no such credential id");
         if unstorable_key(credential_id) {
             return Err(not_found());
@@ -823,39 +1201,43 @@ impl Adapter for PostgresAdapter {
         let row = sqlx::query(
             r#"UPDATE "Authenticator" SET "counter" = $2 WHERE "credentialID" = $1
                RETURNING "credentialID", "userId", "providerAccountId", "credentialPublicKey",
-                   "counter", "credentialDeviceType", "credentialBackedUp", "transports""#,
+                   "counter"::bigint AS "counter", "credentialDeviceType", "credentialBackedUp",
+                   "transports""#,
         )
         .bind(credential_id)
         .bind(stored_counter)
         .fetch_optional(&self.pool)
         .await
-        .map_err(backend)?;
+        .map_err(|e| authenticator_write_error(e, None))?;
         match row {
             Some(row) => authenticator_from_row(&row),
             None => Err(not_found()),
         }
     }
 
-    async fn purge_expired(&self) -> Result<u64> {
+    async fn purge_expired_call(&self) -> Result<u64> {
         // Bounded batches keep each statement's locks and WAL small. The outer
         // `expires` test is checked again on rows a concurrent update_session
         // changed meanwhile, so a session extended at that moment survives.
+        // "Now" is the caller's clock, read once, sent as a parameter.
         const PURGES: [&str; 2] = [
             r#"DELETE FROM "Session"
                WHERE "sessionToken" IN (
-                   SELECT "sessionToken" FROM "Session" WHERE "expires" <= now() LIMIT $1)
-                 AND "expires" <= now()"#,
+                   SELECT "sessionToken" FROM "Session" WHERE "expires" <= $2 LIMIT $1)
+                 AND "expires" <= $2"#,
             r#"DELETE FROM "VerificationToken"
                WHERE ("identifier", "token") IN (
                    SELECT "identifier", "token" FROM "VerificationToken"
-                   WHERE "expires" <= now() LIMIT $1)
-                 AND "expires" <= now()"#,
+                   WHERE "expires" <= $2 LIMIT $1)
+                 AND "expires" <= $2"#,
         ];
+        let now = OffsetDateTime::now_utc();
         let mut purged = 0;
         for statement in PURGES {
             loop {
                 let deleted = sqlx::query(statement)
                     .bind(PURGE_BATCH)
+                    .bind(now)
                     .execute(&self.pool)
                     .await
                     .map_err(backend)?
@@ -867,6 +1249,158 @@ impl Adapter for PostgresAdapter {
             }
         }
         Ok(purged)
+    }
+}
+
+/// Every call runs within the operation timeout (see [`PostgresOptions`]).
+#[async_trait]
+impl Adapter for PostgresAdapter {
+    async fn create_user(&self, user: NewUser) -> Result<User> {
+        self.run("create_user", self.create_user_call(user)).await
+    }
+
+    async fn get_user(&self, id: &str) -> Result<Option<User>> {
+        self.run("get_user", self.get_user_call(id)).await
+    }
+
+    async fn get_user_by_email(&self, email: &str) -> Result<Option<User>> {
+        self.run("get_user_by_email", self.get_user_by_email_call(email))
+            .await
+    }
+
+    async fn get_user_by_account(
+        &self,
+        provider: &str,
+        provider_account_id: &str,
+    ) -> Result<Option<User>> {
+        self.run(
+            "get_user_by_account",
+            self.get_user_by_account_call(provider, provider_account_id),
+        )
+        .await
+    }
+
+    async fn update_user(&self, update: UserUpdate) -> Result<User> {
+        self.run("update_user", self.update_user_call(update)).await
+    }
+
+    async fn delete_user(&self, id: &str) -> Result<Option<User>> {
+        self.run("delete_user", self.delete_user_call(id)).await
+    }
+
+    async fn link_account(&self, account: Account) -> Result<Account> {
+        self.run("link_account", self.link_account_call(account))
+            .await
+    }
+
+    async fn unlink_account(
+        &self,
+        provider: &str,
+        provider_account_id: &str,
+    ) -> Result<Option<Account>> {
+        self.run(
+            "unlink_account",
+            self.unlink_account_call(provider, provider_account_id),
+        )
+        .await
+    }
+
+    async fn get_account(
+        &self,
+        provider: &str,
+        provider_account_id: &str,
+    ) -> Result<Option<Account>> {
+        self.run(
+            "get_account",
+            self.get_account_call(provider, provider_account_id),
+        )
+        .await
+    }
+
+    async fn create_session(&self, session: Session) -> Result<Session> {
+        self.run("create_session", self.create_session_call(session))
+            .await
+    }
+
+    async fn get_session_and_user(&self, session_token: &str) -> Result<Option<(Session, User)>> {
+        self.run(
+            "get_session_and_user",
+            self.get_session_and_user_call(session_token),
+        )
+        .await
+    }
+
+    async fn update_session(&self, update: SessionUpdate) -> Result<Option<Session>> {
+        self.run("update_session", self.update_session_call(update))
+            .await
+    }
+
+    async fn delete_session(&self, session_token: &str) -> Result<Option<Session>> {
+        self.run("delete_session", self.delete_session_call(session_token))
+            .await
+    }
+
+    async fn create_verification_token(
+        &self,
+        token: VerificationToken,
+    ) -> Result<VerificationToken> {
+        self.run(
+            "create_verification_token",
+            self.create_verification_token_call(token),
+        )
+        .await
+    }
+
+    async fn use_verification_token(
+        &self,
+        identifier: &str,
+        token: &str,
+    ) -> Result<Option<VerificationToken>> {
+        self.run(
+            "use_verification_token",
+            self.use_verification_token_call(identifier, token),
+        )
+        .await
+    }
+
+    async fn create_authenticator(&self, authenticator: Authenticator) -> Result<Authenticator> {
+        self.run(
+            "create_authenticator",
+            self.create_authenticator_call(authenticator),
+        )
+        .await
+    }
+
+    async fn get_authenticator(&self, credential_id: &str) -> Result<Option<Authenticator>> {
+        self.run(
+            "get_authenticator",
+            self.get_authenticator_call(credential_id),
+        )
+        .await
+    }
+
+    async fn list_authenticators_by_user_id(&self, user_id: &str) -> Result<Vec<Authenticator>> {
+        self.run(
+            "list_authenticators_by_user_id",
+            self.list_authenticators_by_user_id_call(user_id),
+        )
+        .await
+    }
+
+    async fn update_authenticator_counter(
+        &self,
+        credential_id: &str,
+        new_counter: u32,
+    ) -> Result<Authenticator> {
+        self.run(
+            "update_authenticator_counter",
+            self.update_authenticator_counter_call(credential_id, new_counter),
+        )
+        .await
+    }
+
+    async fn purge_expired(&self) -> Result<u64> {
+        self.run("purge_expired", self.purge_expired_call()).await
     }
 }
 
@@ -891,6 +1425,23 @@ fn write_error(
     backend(err)
 }
 
+/// The error of an authenticator write: an integer out of range (SQLSTATE
+/// 22003) can only be the counter, on a table another tool created with a
+/// 32-bit `integer` column (Prisma's `Int`) that [`PostgresAdapter::migrate`]
+/// has not widened; the rest as [`write_error`].
+fn authenticator_write_error(err: sqlx::Error, user_id: Option<&str>) -> AdapterError {
+    if let sqlx::Error::Database(db) = &err
+        && db.code().as_deref() == Some("22003")
+    {
+        return AdapterError::invalid_input(
+            "counter",
+            "above 2147483647, the largest value of this table's 32-bit integer column; \
+             run migrate() to widen it to bigint",
+        );
+    }
+    write_error(err, ("authenticator", "credential_id"), user_id)
+}
+
 /// Any other error: a data exception (SQLSTATE class 22: a value the server
 /// cannot store) is `InvalidInput`; the rest is `Backend`. Server errors keep
 /// their code, message and constraint but lose their `DETAIL`, which quotes
@@ -905,6 +1456,12 @@ fn backend(err: sqlx::Error) -> AdapterError {
             };
             if error.code.as_deref().is_some_and(|c| c.starts_with("22")) {
                 AdapterError::invalid_input("value", error.to_string())
+            } else if error.code.as_deref() == Some("54000") && error.message.contains("index row")
+            {
+                // A key too long for its index entry: normally refused before
+                // sending (MAX_KEY_BYTES), this catches indexes of our own
+                // tables' other keys and of tables created elsewhere.
+                AdapterError::invalid_input(indexed_field(&error.message), error.to_string())
             } else {
                 AdapterError::backend(error)
             }
@@ -912,6 +1469,51 @@ fn backend(err: sqlx::Error) -> AdapterError {
         other => AdapterError::backend(other),
     }
 }
+
+/// The field whose value made the index entry named in an "index row size"
+/// message too large, by the index names this crate and Auth.js's Prisma
+/// schema use; `value` for another index.
+fn indexed_field(message: &str) -> &'static str {
+    let index = message
+        .split_once("index \"")
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .map_or("", |(name, _)| name);
+    match index {
+        "User_email_key" => "email",
+        "User_pkey" => "id",
+        "Account_provider_providerAccountId_key" => "providerAccountId",
+        "Account_userId_idx" | "Session_userId_idx" => "userId",
+        "Session_sessionToken_key" => "sessionToken",
+        "VerificationToken_pkey"
+        | "VerificationToken_token_key"
+        | "VerificationToken_identifier_token_key" => "token",
+        "Authenticator_pkey" | "Authenticator_credentialID_key" => "credentialID",
+        _ => "value",
+    }
+}
+
+/// The source of the `Backend` error returned when a stored value does not
+/// fit the model: an authenticator `counter` that is negative or above
+/// `u32::MAX` (written by another tool), say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredValueOutOfRange {
+    /// The column, by its Auth.js name.
+    pub column: &'static str,
+    /// The value found.
+    pub value: i64,
+}
+
+impl fmt::Display for StoredValueOutOfRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "stored {} {} is outside the range of the model's type",
+            self.column, self.value
+        )
+    }
+}
+
+impl std::error::Error for StoredValueOutOfRange {}
 
 /// An error reported by the PostgreSQL server, without the parts that may
 /// quote stored values.
@@ -952,8 +1554,28 @@ mod tests {
     fn unstorable_values_are_refused_before_sending() {
         assert!(storable("name", "a\0b").unwrap_err().is_invalid_input());
         assert!(storable("name", None).is_ok());
-        assert!(counter(u32::MAX).unwrap_err().is_invalid_input());
-        assert_eq!(counter(i32::MAX as u32).unwrap(), i32::MAX);
+        assert_eq!(counter(u32::MAX), 4_294_967_295);
+        assert!(key("email", "x".repeat(MAX_KEY_BYTES).as_str()).is_ok());
+        assert!(matches!(
+            key("email", "x".repeat(MAX_KEY_BYTES + 1).as_str()),
+            Err(AdapterError::InvalidInput { field: "email", .. })
+        ));
+        assert!(matches!(
+            composite_key(
+                ("provider", "p"),
+                ("providerAccountId", &"x".repeat(MAX_KEY_BYTES))
+            ),
+            Err(AdapterError::InvalidInput {
+                field: "providerAccountId",
+                ..
+            })
+        ));
+        assert_eq!(
+            indexed_field(
+                r#"index row size 6128 exceeds btree version 4 maximum 2704 for index "User_email_key""#
+            ),
+            "email"
+        );
         let ancient = datetime!(-5000-01-01 0:00 UTC);
         assert!(instant("expires", ancient).unwrap_err().is_invalid_input());
         assert_eq!(

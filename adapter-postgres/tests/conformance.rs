@@ -4,18 +4,25 @@
 use adapter_conformance::servers::{Server, unique_namespace, url};
 use adapter_postgres::sqlx::{self, AssertSqlSafe};
 use adapter_postgres::{PostgresAdapter, PostgresOptions};
+use auth_core::AdapterError;
 
 async fn adapter() -> PostgresAdapter {
-    let url = url(Server::Postgres).await;
-    let options = PostgresOptions::new(&url)
-        .expect("a PostgreSQL URL")
-        .schema(unique_namespace("authpg"))
-        .max_connections(5);
-    let adapter = PostgresAdapter::with_options(options)
+    migrated(unique_namespace("authpg"))
         .await
-        .expect("connect to PostgreSQL");
-    adapter.migrate().await.expect("migrate");
-    adapter
+        .expect("connect to PostgreSQL and migrate")
+}
+
+/// One new adapter instance (a pool of its own) on the schema `namespace`,
+/// migrated: what a process starting up does. The suite runs 8 at once on one
+/// fresh schema.
+async fn migrated(namespace: String) -> Result<PostgresAdapter, AdapterError> {
+    let url = url(Server::Postgres).await;
+    let options = PostgresOptions::new(&url)?
+        .schema(namespace)
+        .max_connections(5);
+    let adapter = PostgresAdapter::with_options(options).await?;
+    adapter.migrate().await?;
+    Ok(adapter)
 }
 
 /// Drops the case's schema, so runs leave nothing behind.
@@ -32,4 +39,4 @@ async fn drop_schema(adapter: PostgresAdapter) {
     adapter.pool().close().await;
 }
 
-adapter_conformance::conformance_tests!(adapter, teardown = drop_schema);
+adapter_conformance::conformance_tests!(adapter, teardown = drop_schema, migrate = migrated);

@@ -55,7 +55,7 @@ async fn migrate_is_idempotent_and_keeps_data() {
     .fetch_one(adapter.pool())
     .await
     .unwrap();
-    assert_eq!(applied, 1, "version 1 is recorded once");
+    assert_eq!(applied, 2, "versions 1 and 2 are recorded once");
     assert_eq!(second.get_user(&user.id).await.unwrap(), Some(user));
     drop_schema(&adapter).await;
 }
@@ -353,25 +353,15 @@ async fn errors_name_the_field_and_keep_secrets_out() {
         "{err:?}"
     );
 
-    let auth = Authenticator {
-        credential_id: "c".into(),
-        user_id: user.id.clone(),
-        provider_account_id: "p".into(),
-        credential_public_key: "k".into(),
-        counter: u32::MAX,
-        credential_device_type: "singleDevice".into(),
-        credential_backed_up: false,
-        transports: None,
-    };
-    let err = adapter.create_authenticator(auth).await.unwrap_err();
+    let err = adapter
+        .create_user(NewUser {
+            email: Some(incompressible(6 * 1024)),
+            ..NewUser::default()
+        })
+        .await
+        .unwrap_err();
     assert!(
-        matches!(
-            err,
-            AdapterError::InvalidInput {
-                field: "counter",
-                ..
-            }
-        ),
+        matches!(err, AdapterError::InvalidInput { field: "email", .. }),
         "{err:?}"
     );
 
@@ -462,4 +452,447 @@ async fn schema_names_are_quoted() {
         .execute(adapter.pool())
         .await
         .unwrap();
+}
+
+/// Eight processes starting at once on one fresh schema: each with a pool of
+/// its own, all migrate, all succeed, and the schema is migrated once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_migrate_on_a_fresh_schema_succeeds() {
+    for _ in 0..3 {
+        let schema = unique_namespace("authpg");
+        let mut starts = Vec::new();
+        for _ in 0..8 {
+            let options = options(&schema).await;
+            starts.push(tokio::spawn(async move {
+                let adapter = PostgresAdapter::with_options(options).await?;
+                adapter.migrate().await?;
+                Ok::<_, AdapterError>(adapter)
+            }));
+        }
+        let mut adapters = Vec::new();
+        for start in starts {
+            adapters.push(start.await.unwrap().expect("every replica migrates"));
+        }
+        let user = adapters[0].create_user(NewUser::default()).await.unwrap();
+        assert_eq!(adapters[7].get_user(&user.id).await.unwrap(), Some(user));
+        let applied: Vec<i64> = sqlx::query_scalar(AssertSqlSafe(format!(
+            "SELECT version FROM \"{MIGRATIONS_TABLE}\" ORDER BY version"
+        )))
+        .fetch_all(adapters[0].pool())
+        .await
+        .unwrap();
+        assert_eq!(applied, [1, 2], "each version is recorded once");
+        drop_schema(&adapters[0]).await;
+    }
+}
+
+/// `len` bytes that do not compress (PostgreSQL compresses long index keys,
+/// so a repetitive 6 KB value might fit an index entry; this one cannot).
+fn incompressible(len: usize) -> String {
+    let mut value = String::with_capacity(len + 32);
+    while value.len() < len {
+        value.push_str(&uuid::Uuid::new_v4().simple().to_string());
+    }
+    value.truncate(len);
+    value
+}
+
+fn authenticator(user_id: &str, credential_id: &str, counter: u32) -> Authenticator {
+    Authenticator {
+        credential_id: credential_id.into(),
+        user_id: user_id.into(),
+        provider_account_id: "pa".into(),
+        credential_public_key: "pQECAyYg".into(),
+        counter,
+        credential_device_type: "singleDevice".into(),
+        credential_backed_up: false,
+        transports: None,
+    }
+}
+
+/// The counter column this crate creates is `bigint` and holds every `u32`;
+/// a schema migrated to version 1 only (a 32-bit `integer`) is widened by
+/// the next `migrate()`, keeping its rows.
+#[tokio::test]
+async fn authenticator_counter_is_bigint_and_version_1_is_upgraded() {
+    let adapter = adapter().await;
+    let column_type = || async {
+        sqlx::query_scalar::<_, String>(
+            "SELECT data_type::text FROM information_schema.columns
+             WHERE table_schema = $1 AND table_name = 'Authenticator'
+               AND column_name = 'counter'",
+        )
+        .bind(adapter.schema().unwrap())
+        .fetch_one(adapter.pool())
+        .await
+        .unwrap()
+    };
+    assert_eq!(column_type().await, "bigint");
+
+    // Back to version 1: the column as Prisma's `Int`, version 2 unrecorded.
+    let user = adapter.create_user(NewUser::default()).await.unwrap();
+    adapter
+        .create_authenticator(authenticator(&user.id, "c1", 7))
+        .await
+        .unwrap();
+    sqlx::query(r#"ALTER TABLE "Authenticator" ALTER COLUMN "counter" TYPE integer"#)
+        .execute(adapter.pool())
+        .await
+        .unwrap();
+    sqlx::query(AssertSqlSafe(format!(
+        "DELETE FROM \"{MIGRATIONS_TABLE}\" WHERE version = 2"
+    )))
+    .execute(adapter.pool())
+    .await
+    .unwrap();
+    assert_eq!(column_type().await, "integer");
+
+    adapter.migrate().await.expect("migrate to version 2");
+    assert_eq!(column_type().await, "bigint");
+    assert_eq!(
+        adapter
+            .get_authenticator("c1")
+            .await
+            .unwrap()
+            .unwrap()
+            .counter,
+        7
+    );
+    let top = adapter
+        .update_authenticator_counter("c1", u32::MAX)
+        .await
+        .unwrap();
+    assert_eq!(top.counter, u32::MAX);
+    drop_schema(&adapter).await;
+}
+
+/// On a table another tool created with a 32-bit signed `counter` (Prisma's
+/// `Int`), counters up to `i32::MAX` work, larger ones are `InvalidInput`
+/// naming `counter` (not `Backend`); a value no `u32` holds, written by
+/// another tool, reads as a typed `Backend` error.
+#[tokio::test]
+async fn a_32_bit_counter_column_of_another_tool() {
+    let adapter = adapter().await;
+    sqlx::query(r#"ALTER TABLE "Authenticator" ALTER COLUMN "counter" TYPE integer"#)
+        .execute(adapter.pool())
+        .await
+        .unwrap();
+    let user = adapter.create_user(NewUser::default()).await.unwrap();
+    let created = adapter
+        .create_authenticator(authenticator(&user.id, "c1", i32::MAX as u32))
+        .await
+        .unwrap();
+    assert_eq!(created.counter, i32::MAX as u32);
+    assert_eq!(
+        adapter.get_authenticator("c1").await.unwrap(),
+        Some(created)
+    );
+    for result in [
+        adapter
+            .create_authenticator(authenticator(&user.id, "c2", 1 << 31))
+            .await
+            .map(|_| ()),
+        adapter
+            .update_authenticator_counter("c1", u32::MAX)
+            .await
+            .map(|_| ()),
+    ] {
+        let err = result.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                AdapterError::InvalidInput {
+                    field: "counter",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+    }
+    assert_eq!(adapter.get_authenticator("c2").await.unwrap(), None);
+
+    sqlx::query(r#"UPDATE "Authenticator" SET "counter" = -1 WHERE "credentialID" = 'c1'"#)
+        .execute(adapter.pool())
+        .await
+        .unwrap();
+    let err = adapter.get_authenticator("c1").await.unwrap_err();
+    let AdapterError::Backend(source) = &err else {
+        panic!("expected Backend, got {err:?}");
+    };
+    assert_eq!(
+        source.downcast_ref::<adapter_postgres::StoredValueOutOfRange>(),
+        Some(&adapter_postgres::StoredValueOutOfRange {
+            column: "counter",
+            value: -1
+        })
+    );
+    drop_schema(&adapter).await;
+}
+
+/// Keys longer than `MAX_KEY_BYTES` (alone or, for composite keys,
+/// together) are `InvalidInput` naming the field, checked before sending,
+/// even when they do not compress; values of columns that are not keys
+/// store 1 MiB; the adapter keeps working.
+#[tokio::test]
+async fn long_keys_are_invalid_input_and_long_values_are_stored() {
+    use adapter_postgres::MAX_KEY_BYTES;
+    let adapter = adapter().await;
+    let long = incompressible(6 * 1024);
+    let user = adapter.create_user(NewUser::default()).await.unwrap();
+
+    let mut account = Account::new(&user.id, AccountType::OAuth, "github", &long);
+    let err = adapter.link_account(account.clone()).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            AdapterError::InvalidInput {
+                field: "providerAccountId",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    // Each fits alone, not both together.
+    account.provider = incompressible(MAX_KEY_BYTES / 2 + 8);
+    account.provider_account_id = incompressible(MAX_KEY_BYTES / 2);
+    let err = adapter.link_account(account.clone()).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            AdapterError::InvalidInput {
+                field: "provider",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    // At the limit, incompressible: stored and found.
+    account.provider = incompressible(MAX_KEY_BYTES / 2);
+    adapter.link_account(account.clone()).await.unwrap();
+    assert_eq!(
+        adapter
+            .get_account(&account.provider, &account.provider_account_id)
+            .await
+            .unwrap(),
+        Some(account)
+    );
+    let email = incompressible(MAX_KEY_BYTES);
+    let at_limit = adapter
+        .create_user(NewUser {
+            email: Some(email.clone()),
+            ..NewUser::default()
+        })
+        .await
+        .expect("an email of MAX_KEY_BYTES");
+    assert_eq!(
+        adapter.get_user_by_email(&email).await.unwrap(),
+        Some(at_limit)
+    );
+
+    let err = adapter
+        .create_session(Session {
+            session_token: long.clone(),
+            user_id: user.id.clone(),
+            expires: later(),
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            AdapterError::InvalidInput {
+                field: "sessionToken",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let err = adapter
+        .create_verification_token(VerificationToken {
+            identifier: "a@example.com".into(),
+            token: long.clone(),
+            expires: later(),
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, AdapterError::InvalidInput { field: "token", .. }),
+        "{err:?}"
+    );
+    let err = adapter
+        .create_authenticator(authenticator(&user.id, &long, 0))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            AdapterError::InvalidInput {
+                field: "credentialID",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(adapter.get_session_and_user(&long).await.unwrap(), None);
+
+    // An index this crate does not know (another tool's): the server's
+    // "index row size" error (SQLSTATE 54000) is InvalidInput too.
+    sqlx::query(r#"CREATE INDEX "User_name_idx" ON "User" ("name")"#)
+        .execute(adapter.pool())
+        .await
+        .unwrap();
+    let err = adapter
+        .create_user(NewUser {
+            name: Some(long.clone()),
+            ..NewUser::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(err.is_invalid_input(), "{err:?}");
+    sqlx::query(r#"DROP INDEX "User_name_idx""#)
+        .execute(adapter.pool())
+        .await
+        .unwrap();
+
+    // Not keys: 1 MiB, incompressible, stored byte for byte.
+    let mib = incompressible(1024 * 1024);
+    let updated = adapter
+        .update_user(UserUpdate {
+            name: Some(Some(mib.clone())),
+            image: Some(Some(mib.clone())),
+            ..UserUpdate::new(&user.id)
+        })
+        .await
+        .unwrap();
+    assert_eq!(updated.name.as_deref(), Some(mib.as_str()));
+    assert_eq!(adapter.get_user(&user.id).await.unwrap(), Some(updated));
+    drop_schema(&adapter).await;
+}
+
+/// A server that accepts connections and never answers: connecting, and the
+/// first call of an adapter on a lazy pool, fail with a timeout within the
+/// configured bound instead of waiting for ever.
+#[tokio::test]
+async fn a_stalled_server_times_out() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let held = tokio::spawn(async move {
+        let mut sockets = Vec::new();
+        loop {
+            let (socket, _) = listener.accept().await.unwrap();
+            sockets.push(socket); // kept open, never answered
+        }
+    });
+    let stalled = format!("postgres://app:secret@127.0.0.1:{port}/app");
+    let limit = std::time::Duration::from_secs(1);
+    // Generous: the bound is what matters, not the speed.
+    let bound = limit * 5;
+
+    let started = std::time::Instant::now();
+    let options = PostgresOptions::new(&stalled)
+        .unwrap()
+        .operation_timeout(limit);
+    let err = PostgresAdapter::with_options(options).await.unwrap_err();
+    assert!(err.is_timeout(), "{err:?}");
+    assert!(!format!("{err:?} {err}").contains("secret"));
+    assert!(started.elapsed() < bound, "took {:?}", started.elapsed());
+
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .acquire_timeout(std::time::Duration::from_secs(600))
+        .connect_lazy(&stalled)
+        .unwrap();
+    let lazy = PostgresAdapter::from_pool(pool).with_operation_timeout(limit);
+    let started = std::time::Instant::now();
+    let err = lazy.get_user("u1").await.unwrap_err();
+    assert!(err.is_timeout(), "{err:?}");
+    assert!(err.to_string().contains("get_user"), "{err}");
+    assert!(started.elapsed() < bound, "took {:?}", started.elapsed());
+    held.abort();
+}
+
+/// A user row locked by another transaction: `update_user` and `delete_user`
+/// give up after the lock timeout (the server's `lock_timeout`), or after
+/// the operation timeout when that is the shorter, with a timeout error.
+/// The server gave up too: once the lock is released nothing they asked
+/// for happens late, and the same adapters work.
+#[tokio::test]
+async fn a_held_row_lock_times_out() {
+    let adapter = adapter().await;
+    let schema = adapter.schema().unwrap().to_owned();
+    let user = adapter.create_user(NewUser::default()).await.unwrap();
+    let mut holder = adapter.pool().begin().await.unwrap();
+    sqlx::query(r#"SELECT "id" FROM "User" WHERE "id" = $1 FOR UPDATE"#)
+        .bind(&user.id)
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+
+    let short = std::time::Duration::from_secs(1);
+    let bound = short * 5;
+    let by_lock = PostgresAdapter::with_options(options(&schema).await.lock_timeout(short))
+        .await
+        .unwrap();
+    let by_operation = PostgresAdapter::with_options(
+        options(&schema)
+            .await
+            .lock_timeout(std::time::Duration::from_secs(60))
+            .operation_timeout(short),
+    )
+    .await
+    .unwrap();
+    for waiting in [&by_lock, &by_operation] {
+        let started = std::time::Instant::now();
+        let err = waiting
+            .update_user(UserUpdate {
+                name: Some(Some("blocked".into())),
+                ..UserUpdate::new(&user.id)
+            })
+            .await
+            .unwrap_err();
+        assert!(err.is_timeout(), "{err:?}");
+        assert!(started.elapsed() < bound, "took {:?}", started.elapsed());
+        let started = std::time::Instant::now();
+        let err = waiting.delete_user(&user.id).await.unwrap_err();
+        assert!(err.is_timeout(), "{err:?}");
+        assert!(err.to_string().contains("delete_user"), "{err}");
+        assert!(started.elapsed() < bound, "took {:?}", started.elapsed());
+    }
+    holder.rollback().await.unwrap();
+    assert_eq!(
+        adapter.get_user(&user.id).await.unwrap(),
+        Some(user.clone()),
+        "a delete that timed out did not happen later"
+    );
+
+    for waiting in [&by_lock, &by_operation] {
+        let renamed = waiting
+            .update_user(UserUpdate {
+                name: Some(Some("free".into())),
+                ..UserUpdate::new(&user.id)
+            })
+            .await
+            .expect("the lock is released");
+        assert_eq!(renamed.name.as_deref(), Some("free"));
+    }
+    assert!(by_operation.delete_user(&user.id).await.unwrap().is_some());
+    drop_schema(&adapter).await;
+}
+
+/// Zero time limits would mean "no limit" to PostgreSQL: refused.
+#[tokio::test]
+async fn zero_time_limits_are_invalid_input() {
+    let zero = std::time::Duration::ZERO;
+    let base = || options("authpg_zero");
+    for (options, field) in [
+        (base().await.operation_timeout(zero), "operation_timeout"),
+        (base().await.statement_timeout(zero), "statement_timeout"),
+        (base().await.lock_timeout(zero), "lock_timeout"),
+        (base().await.migrate_timeout(zero), "migrate_timeout"),
+    ] {
+        let err = PostgresAdapter::with_options(options).await.unwrap_err();
+        assert!(
+            matches!(err, AdapterError::InvalidInput { field: f, .. } if f == field),
+            "{field}: {err:?}"
+        );
+    }
 }
