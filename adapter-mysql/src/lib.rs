@@ -2,17 +2,19 @@
 #![warn(missing_docs)]
 
 use std::fmt;
+use std::future::Future;
 use std::str::FromStr;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use auth_core::timestamp::truncate_to_millis;
 use auth_core::{
     Account, AccountType, Adapter, AdapterError, Authenticator, NewUser, Result, Session,
-    SessionUpdate, User, UserUpdate, VerificationToken,
+    SessionUpdate, User, UserUpdate, VerificationToken, with_timeout,
 };
 use sqlx::mysql::{
-    MySqlConnectOptions, MySqlDatabaseError, MySqlPool, MySqlPoolOptions, MySqlQueryResult,
-    MySqlRow,
+    MySqlConnectOptions, MySqlConnection, MySqlDatabaseError, MySqlPool, MySqlPoolOptions,
+    MySqlQueryResult, MySqlRow,
 };
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Executor, MySql, Row};
 use time::{OffsetDateTime, PrimitiveDateTime};
@@ -20,7 +22,9 @@ use time::{OffsetDateTime, PrimitiveDateTime};
 pub use sqlx;
 
 /// The schema as plain SQL, for teams that run their own migration tool. It
-/// is migration 1 of [`MysqlAdapter::migrate`].
+/// is migration 1 of [`MysqlAdapter::migrate`]; `migrate()` then converts the
+/// key columns to a NO PAD binary collation (see the crate docs), which this
+/// SQL alone does not do.
 pub const SCHEMA_SQL: &str = include_str!("../migrations/0001_init.sql");
 
 /// The table in which [`MysqlAdapter::migrate`] records applied migrations.
@@ -32,14 +36,63 @@ pub const MIGRATIONS_TABLE: &str = "_auth_core_migrations";
 /// a large purge never holds many row locks at once.
 const PURGE_BATCH: u64 = 1000;
 
-/// Run on every new connection: an over-long value or an impossible date is
-/// an error, never silently truncated (the server default usually has
-/// `STRICT_TRANS_TABLES` already; this makes it certain).
-const STRICT_SQL_MODE: &str = "SET SESSION sql_mode = CONCAT(@@sql_mode, ',STRICT_ALL_TABLES')";
+/// How often the read-then-conditional-write calls (`update_session`,
+/// `delete_session`, `use_verification_token`) read again when a concurrent
+/// call changed the row in between (or a deadlock rolled the write back)
+/// before they give up with a `Backend` error that says so.
+pub const MAX_ATTEMPTS: u32 = 16;
+
+/// The most characters a key column (`VARCHAR(255)`) holds.
+const KEY_CHARS: usize = 255;
+/// The most bytes a `TEXT` column holds.
+const TEXT_BYTES: usize = 65_535;
+
+/// The NO PAD binary collations, best first: MySQL 8.0.17+ and MariaDB
+/// 10.2.2+ have one of them.
+const NO_PAD_COLLATIONS: [&str; 2] = ["utf8mb4_0900_bin", "utf8mb4_nopad_bin"];
+
+/// The columns that are looked up, unique or a foreign key: they get a NO PAD
+/// binary collation in `migrate()` so that `'u1 '` is never `'u1'`.
+const KEY_COLUMNS: [(&str, &str); 13] = [
+    ("User", "id"),
+    ("User", "email"),
+    ("Account", "id"),
+    ("Account", "userId"),
+    ("Account", "provider"),
+    ("Account", "providerAccountId"),
+    ("Session", "id"),
+    ("Session", "sessionToken"),
+    ("Session", "userId"),
+    ("VerificationToken", "identifier"),
+    ("VerificationToken", "token"),
+    ("Authenticator", "credentialID"),
+    ("Authenticator", "userId"),
+];
 
 // ------------------------------------------------------------------ options
 
-/// Which server and database to use, and how many connections to keep.
+/// The time limits of an adapter; see the `MysqlOptions` builder methods.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Timeouts {
+    operation: Duration,
+    lock: Duration,
+    statement: Duration,
+    migrate: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            operation: MysqlOptions::DEFAULT_OPERATION_TIMEOUT,
+            lock: MysqlOptions::DEFAULT_LOCK_TIMEOUT,
+            statement: MysqlOptions::DEFAULT_STATEMENT_TIMEOUT,
+            migrate: MysqlOptions::DEFAULT_MIGRATE_TIMEOUT,
+        }
+    }
+}
+
+/// Which server and database to use, how many connections to keep, and how
+/// long any call may wait.
 ///
 /// The database is the namespace: every table lives in it, as Auth.js
 /// expects (the database named in its URL).
@@ -48,9 +101,19 @@ pub struct MysqlOptions {
     connect: MySqlConnectOptions,
     max_connections: u32,
     create_database: bool,
+    timeouts: Timeouts,
 }
 
 impl MysqlOptions {
+    /// Default of [`operation_timeout`](Self::operation_timeout): 10 s.
+    pub const DEFAULT_OPERATION_TIMEOUT: Duration = Duration::from_secs(10);
+    /// Default of [`lock_timeout`](Self::lock_timeout): 5 s.
+    pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(5);
+    /// Default of [`statement_timeout`](Self::statement_timeout): 10 s.
+    pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(10);
+    /// Default of [`migrate_timeout`](Self::migrate_timeout): 120 s.
+    pub const DEFAULT_MIGRATE_TIMEOUT: Duration = Duration::from_secs(120);
+
     /// Parses `mysql://user:password@host:port/database?options` (sqlx's
     /// URL syntax; MariaDB servers take the same URL).
     ///
@@ -66,12 +129,13 @@ impl MysqlOptions {
     /// Options from sqlx connect options built by hand.
     pub fn new(connect: MySqlConnectOptions) -> Self {
         Self {
-            // Instants are bound and read as UTC DATETIMEs and "now" is
-            // UTC_TIMESTAMP(3), so nothing depends on this; it keeps NOW() in
-            // ad-hoc queries on our connections in UTC as well.
+            // Instants are bound and read as UTC DATETIMEs and "now" is the
+            // caller's clock sent as a parameter, so nothing depends on this;
+            // it keeps NOW() in ad-hoc queries on our connections in UTC.
             connect: connect.timezone(Some("+00:00".to_owned())),
             max_connections: 10,
             create_database: false,
+            timeouts: Timeouts::default(),
         }
     }
 
@@ -95,6 +159,41 @@ impl MysqlOptions {
         self
     }
 
+    /// The longest any one call (connecting, and every [`Adapter`] method)
+    /// takes in all, waiting for a pooled connection included (default
+    /// 10 s, at least 1 ms). A call that runs out of time returns a
+    /// `Backend` error for which `is_timeout()` is true.
+    pub fn operation_timeout(mut self, limit: Duration) -> Self {
+        self.timeouts.operation = limit.max(Duration::from_millis(1));
+        self
+    }
+
+    /// How long a statement waits for a row lock another transaction holds
+    /// (`innodb_lock_wait_timeout`, whole seconds, rounded up; default 5 s,
+    /// at least 1 s). Running out is a `Backend` error with `is_timeout()`.
+    pub fn lock_timeout(mut self, limit: Duration) -> Self {
+        self.timeouts.lock = limit;
+        self
+    }
+
+    /// The longest one statement runs on the server (default 10 s, at least
+    /// 1 ms): MariaDB's `max_statement_time` (every statement), MySQL's
+    /// `max_execution_time` (read-only `SELECT`s; MySQL has no limit for
+    /// other statements, which [`lock_timeout`](Self::lock_timeout) and
+    /// [`operation_timeout`](Self::operation_timeout) bound).
+    pub fn statement_timeout(mut self, limit: Duration) -> Self {
+        self.timeouts.statement = limit.max(Duration::from_millis(1));
+        self
+    }
+
+    /// The longest [`MysqlAdapter::migrate`] takes in all, waiting for another
+    /// process's migration lock included (default 120 s, at least 1 s). The
+    /// migration's own statements have no statement time limit.
+    pub fn migrate_timeout(mut self, limit: Duration) -> Self {
+        self.timeouts.migrate = limit.max(Duration::from_secs(1));
+        self
+    }
+
     /// The sqlx connect options, e.g. to adjust TLS.
     pub fn connect_options(&self) -> &MySqlConnectOptions {
         &self.connect
@@ -103,6 +202,17 @@ impl MysqlOptions {
     /// The database these options name, if any.
     pub fn database_name(&self) -> Option<&str> {
         self.connect.get_database()
+    }
+
+    /// Pool options with the per-connection setup these options ask for
+    /// (strict SQL mode, lock and statement timeouts), the pool size, and
+    /// [`operation_timeout`](Self::operation_timeout) as the time to wait for
+    /// a free connection: for building a pool of your own to pass to
+    /// [`MysqlAdapter::from_pool_with`].
+    pub fn pool_options(&self) -> MySqlPoolOptions {
+        session_pool_options(self.timeouts)
+            .max_connections(self.max_connections)
+            .acquire_timeout(self.timeouts.operation)
     }
 }
 
@@ -116,8 +226,53 @@ impl fmt::Debug for MysqlOptions {
             .field("database", &self.connect.get_database())
             .field("max_connections", &self.max_connections)
             .field("create_database", &self.create_database)
+            .field("operation_timeout", &self.timeouts.operation)
+            .field("lock_timeout", &self.timeouts.lock)
+            .field("statement_timeout", &self.timeouts.statement)
+            .field("migrate_timeout", &self.timeouts.migrate)
             .finish()
     }
+}
+
+/// `innodb_lock_wait_timeout` in whole seconds, rounded up, at least 1.
+fn lock_wait_seconds(limit: Duration) -> u64 {
+    (limit.as_millis().div_ceil(1000) as u64).max(1)
+}
+
+/// Whether the server on `conn` is MariaDB (else MySQL).
+async fn is_mariadb(conn: &mut MySqlConnection) -> sqlx::Result<bool> {
+    let version: String = sqlx::query_scalar("SELECT VERSION()")
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(version.contains("MariaDB"))
+}
+
+/// Pool options whose connections run in strict SQL mode with the lock and
+/// statement timeouts of `timeouts`.
+fn session_pool_options(timeouts: Timeouts) -> MySqlPoolOptions {
+    MySqlPoolOptions::new().after_connect(move |conn, _meta| {
+        Box::pin(async move {
+            // An over-long value or an impossible date is an error, never
+            // silently truncated (the server default usually has
+            // STRICT_TRANS_TABLES already; this makes it certain).
+            let statement_limit = if is_mariadb(conn).await? {
+                format!(
+                    "max_statement_time = {:.3}",
+                    timeouts.statement.as_secs_f64()
+                )
+            } else {
+                format!("max_execution_time = {}", timeouts.statement.as_millis())
+            };
+            // Only numbers are formatted into this statement.
+            let sql = format!(
+                "SET SESSION sql_mode = CONCAT(@@sql_mode, ',STRICT_ALL_TABLES'), \
+                 innodb_lock_wait_timeout = {}, {statement_limit}",
+                lock_wait_seconds(timeouts.lock)
+            );
+            conn.execute(AssertSqlSafe(sql)).await?;
+            Ok(())
+        })
+    })
 }
 
 // ------------------------------------------------------------------ connect
@@ -129,6 +284,7 @@ impl fmt::Debug for MysqlOptions {
 #[derive(Clone)]
 pub struct MysqlAdapter {
     pool: MySqlPool,
+    timeouts: Timeouts,
 }
 
 impl fmt::Debug for MysqlAdapter {
@@ -138,6 +294,7 @@ impl fmt::Debug for MysqlAdapter {
             .field("host", &options.get_host())
             .field("database", &options.get_database())
             .field("connections", &self.pool.size())
+            .field("operation_timeout", &self.timeouts.operation)
             .finish()
     }
 }
@@ -145,16 +302,20 @@ impl fmt::Debug for MysqlAdapter {
 impl MysqlAdapter {
     /// Connects to the database named in `url`, e.g.
     /// `mysql://app:secret@127.0.0.1:3306/auth`, with a pool of up to 10
-    /// connections. Call [`migrate`](Self::migrate) before first use.
+    /// connections and the default time limits. Call
+    /// [`migrate`](Self::migrate) before first use.
     pub async fn connect(url: &str) -> Result<Self> {
         Self::connect_with(MysqlOptions::from_url(url)?).await
     }
 
     /// Connects with explicit options (another database, the pool size,
-    /// creating the database) and checks that a first connection opens.
+    /// creating the database, time limits) and checks that a first
+    /// connection opens.
     ///
     /// Errors: `InvalidInput` (field `database`) if no database is named or
-    /// its name is unusable; `Backend` if the server cannot be reached.
+    /// its name is unusable; `Backend` if the server cannot be reached, with
+    /// `is_timeout()` true if it does not answer within the
+    /// [`operation_timeout`](MysqlOptions::operation_timeout).
     pub async fn connect_with(options: MysqlOptions) -> Result<Self> {
         let database = options.database_name().ok_or_else(|| {
             AdapterError::invalid_input(
@@ -162,35 +323,50 @@ impl MysqlAdapter {
                 "no database named: put it in the URL or use MysqlOptions::database",
             )
         })?;
-        if options.create_database {
-            create_database(&options.connect, database).await?;
-        }
-        let pool = Self::pool_options()
-            .max_connections(options.max_connections)
-            .connect_with(options.connect)
-            .await
-            .map_err(AdapterError::backend)?;
-        Ok(Self::from_pool(pool))
+        let timeouts = options.timeouts;
+        let connect = async {
+            if options.create_database {
+                create_database(&options.connect, database).await?;
+            }
+            options
+                .pool_options()
+                .connect_with(options.connect.clone())
+                .await
+                .map_err(AdapterError::backend)
+        };
+        let pool = guarded(timeouts, "connect", connect).await?;
+        Ok(Self { pool, timeouts })
     }
 
     /// Pool options with the per-connection setup this adapter relies on
-    /// (strict SQL mode), for building a pool of your own to pass to
-    /// [`from_pool`](Self::from_pool).
+    /// (strict SQL mode) and the default lock and statement timeouts, for
+    /// building a pool of your own to pass to [`from_pool`](Self::from_pool).
+    /// [`MysqlOptions::pool_options`] does the same with other limits.
     pub fn pool_options() -> MySqlPoolOptions {
-        MySqlPoolOptions::new().after_connect(|conn, _meta| {
-            Box::pin(async move {
-                conn.execute(STRICT_SQL_MODE).await?;
-                Ok(())
-            })
-        })
+        session_pool_options(Timeouts::default())
+            .acquire_timeout(MysqlOptions::DEFAULT_OPERATION_TIMEOUT)
     }
 
-    /// Wraps an existing pool; its connections' default database is the one
-    /// used. Its connections should run in strict SQL mode (MySQL 8 and
-    /// MariaDB 10.2+ do by default; [`pool_options`](Self::pool_options)
-    /// makes sure), or over-long values are truncated instead of refused.
+    /// Wraps an existing pool with the default time limits; its connections'
+    /// default database is the one used. Its connections should run in
+    /// strict SQL mode (MySQL 8 and MariaDB 10.2+ do by default;
+    /// [`pool_options`](Self::pool_options) makes sure), or over-long values
+    /// are truncated instead of refused.
     pub fn from_pool(pool: MySqlPool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            timeouts: Timeouts::default(),
+        }
+    }
+
+    /// Wraps an existing pool (best built from
+    /// [`options.pool_options()`](MysqlOptions::pool_options)) with the time
+    /// limits of `options`; the rest of `options` is not used.
+    pub fn from_pool_with(pool: MySqlPool, options: &MysqlOptions) -> Self {
+        Self {
+            pool,
+            timeouts: options.timeouts,
+        }
     }
 
     /// The underlying connection pool.
@@ -198,31 +374,74 @@ impl MysqlAdapter {
         &self.pool
     }
 
+    /// Runs `call` as the public call `operation`: within the operation
+    /// timeout, with the server's lock-wait and statement timeouts reported
+    /// as timeouts.
+    async fn guard<T>(
+        &self,
+        operation: &'static str,
+        call: impl Future<Output = Result<T>>,
+    ) -> Result<T> {
+        guarded(self.timeouts, operation, call).await
+    }
+
     // ------------------------------------------------------------ migrate
 
     /// Creates the tables and indexes, or upgrades them to the latest
-    /// version; safe to run at every start and from several processes at
-    /// once (sqlx takes a named lock). Applied versions are recorded in
+    /// version, then gives the key columns a NO PAD binary collation if the
+    /// server has one; safe to run at every start and from any number of
+    /// processes at once. Applied versions are recorded in
     /// [`MIGRATIONS_TABLE`]. Tables that Auth.js created first are kept
     /// (`CREATE TABLE IF NOT EXISTS`).
+    ///
+    /// One connection, taken out of the pool for the whole migration, holds
+    /// the named lock `auth_core.migrate.<SHA1 of the database name>`
+    /// (`GET_LOCK` with a positive timeout: MariaDB answers a negative one,
+    /// which sqlx's own migration lock uses, with `NULL` at once and locks
+    /// nothing), so concurrent callers run one after the other and the later
+    /// ones find nothing left to do.
+    ///
+    /// Errors: `Backend` if the lock is not free within the
+    /// [`migrate_timeout`](MysqlOptions::migrate_timeout) (or the server
+    /// refuses it), or a statement fails.
     pub async fn migrate(&self) -> Result<()> {
-        let mut migrator = sqlx::migrate!("./migrations");
-        migrator.dangerous_set_table_name(MIGRATIONS_TABLE);
-        migrator
-            .run(&self.pool)
-            .await
-            .map_err(AdapterError::backend)
+        let timeouts = self.timeouts;
+        let migrate = async {
+            let conn = self.pool.acquire().await.map_err(AdapterError::backend)?;
+            // Out of the pool: this connection's session settings change, and
+            // closing it releases the lock whatever happens.
+            let mut conn = conn.detach();
+            let result = migrate_on(&mut conn, timeouts.migrate).await;
+            // Closing also releases the lock if RELEASE_LOCK was not reached.
+            let closed = conn.close().await;
+            result?;
+            closed.map_err(AdapterError::backend)
+        };
+        let limited = Timeouts {
+            operation: timeouts.migrate,
+            ..timeouts
+        };
+        guarded(limited, "migrate", migrate).await
     }
 
     // ------------------------------------------------------------ helpers
 
-    async fn find_session(&self, token: &str) -> Result<Option<Session>> {
+    /// The session `token`, if it exists and, with `now`, has not expired
+    /// (`expires > now`).
+    async fn find_session(
+        &self,
+        token: &str,
+        now: Option<PrimitiveDateTime>,
+    ) -> Result<Option<Session>> {
         let row = sqlx::query(
             "SELECT `userId`, `expires` FROM `Session` \
-             WHERE `sessionToken` = ? AND `sessionToken` = CAST(? AS BINARY)",
+             WHERE `sessionToken` = ? AND `sessionToken` = CAST(? AS BINARY) \
+               AND (? IS NULL OR `expires` > ?)",
         )
         .bind(token)
         .bind(token)
+        .bind(now)
+        .bind(now)
         .fetch_optional(&self.pool)
         .await
         .map_err(AdapterError::backend)?;
@@ -265,8 +484,8 @@ impl MysqlAdapter {
     async fn find_authenticator(&self, credential_id: &str) -> Result<Option<Authenticator>> {
         let row = sqlx::query(
             "SELECT `credentialID`, `userId`, `providerAccountId`, `credentialPublicKey`, \
-             `counter`, `credentialDeviceType`, `credentialBackedUp`, `transports` \
-             FROM `Authenticator` \
+             CAST(`counter` AS SIGNED), `credentialDeviceType`, `credentialBackedUp`, \
+             `transports` FROM `Authenticator` \
              WHERE `credentialID` = ? AND `credentialID` = CAST(? AS BINARY)",
         )
         .bind(credential_id)
@@ -276,6 +495,369 @@ impl MysqlAdapter {
         .map_err(AdapterError::backend)?;
         row.as_ref().map(authenticator_row).transpose()
     }
+}
+
+/// Runs `call` within `timeouts.operation`; a server lock-wait or statement
+/// timeout, or no free pooled connection, becomes a timeout of `operation`.
+async fn guarded<T>(
+    timeouts: Timeouts,
+    operation: &'static str,
+    call: impl Future<Output = Result<T>>,
+) -> Result<T> {
+    match with_timeout(timeouts.operation, operation, call).await {
+        Err(AdapterError::Backend(source)) => {
+            Err(match server_timeout(source.as_ref(), timeouts) {
+                Some(after) => AdapterError::timed_out(operation, after),
+                None => AdapterError::Backend(source),
+            })
+        }
+        other => other,
+    }
+}
+
+/// The limit a driver error says was exceeded, if it is a timeout: the pool
+/// had no free connection in time, a lock wait ran out (1205), or the server
+/// stopped a statement (MariaDB 1969, MySQL 3024).
+fn server_timeout(
+    source: &(dyn std::error::Error + Send + Sync + 'static),
+    timeouts: Timeouts,
+) -> Option<Duration> {
+    let err = source.downcast_ref::<sqlx::Error>()?;
+    if matches!(err, sqlx::Error::PoolTimedOut) {
+        return Some(timeouts.operation);
+    }
+    let number = err
+        .as_database_error()?
+        .try_downcast_ref::<MySqlDatabaseError>()?
+        .number();
+    match number {
+        // ER_LOCK_WAIT_TIMEOUT
+        1205 => Some(Duration::from_secs(lock_wait_seconds(timeouts.lock))),
+        // ER_STATEMENT_TIMEOUT (MariaDB), ER_QUERY_TIMEOUT (MySQL)
+        1969 | 3024 => Some(timeouts.statement),
+        _ => None,
+    }
+}
+
+/// The lock name of `migrate()` for the connection's database: at most 64
+/// characters whatever the database is called (MySQL's limit).
+const MIGRATE_LOCK: &str = "CONCAT('auth_core.migrate.', SHA1(DATABASE()))";
+
+/// The migration on its own connection: the lock, sqlx's migrator (with its
+/// own lock off), the collation of the key columns, and the lock released.
+async fn migrate_on(conn: &mut MySqlConnection, wait: Duration) -> Result<()> {
+    // No statement time limit for DDL on this connection (it is closed
+    // afterwards); the whole call is bounded by the migrate timeout.
+    let unlimited = if is_mariadb(conn).await.map_err(AdapterError::backend)? {
+        "SET SESSION max_statement_time = 0"
+    } else {
+        "SET SESSION max_execution_time = 0"
+    };
+    conn.execute(unlimited)
+        .await
+        .map_err(AdapterError::backend)?;
+    let seconds = wait.as_secs().max(1);
+    let got: Option<i64> =
+        sqlx::query_scalar(AssertSqlSafe(format!("SELECT GET_LOCK({MIGRATE_LOCK}, ?)")))
+            .bind(seconds)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(AdapterError::backend)?;
+    match got {
+        Some(1) => {}
+        Some(_) => {
+            return Err(AdapterError::backend(format!(
+                "migrate: another process held the migration lock for more than {seconds} s \
+                 (GET_LOCK returned 0); nothing was changed"
+            )));
+        }
+        None => {
+            return Err(AdapterError::backend(
+                "migrate: the server refused the migration lock (GET_LOCK returned NULL); \
+                 nothing was changed",
+            ));
+        }
+    }
+
+    let mut migrator = sqlx::migrate!("./migrations");
+    migrator.dangerous_set_table_name(MIGRATIONS_TABLE);
+    // Our lock above; sqlx's would be GET_LOCK(name, -1), a no-op on MariaDB.
+    migrator.set_locking(false);
+    // `run_direct` on the connection itself: `run(&mut *conn)` trips the
+    // "Acquire is not general enough" limitation inside a `Send` future.
+    migrator
+        .run_direct(None, &mut *conn, false)
+        .await
+        .map_err(AdapterError::backend)?;
+    convert_key_collations(conn).await?;
+
+    sqlx::query(AssertSqlSafe(format!(
+        "SELECT RELEASE_LOCK({MIGRATE_LOCK})"
+    )))
+    .execute(&mut *conn)
+    .await
+    .map_err(AdapterError::backend)?;
+    Ok(())
+}
+
+/// The NO PAD binary collation of the server, if it has one.
+async fn no_pad_collation(conn: &mut MySqlConnection) -> Result<Option<&'static str>> {
+    let available: Vec<String> = sqlx::query_scalar(
+        "SELECT COLLATION_NAME FROM information_schema.COLLATIONS \
+         WHERE COLLATION_NAME IN (?, ?)",
+    )
+    .bind(NO_PAD_COLLATIONS[0])
+    .bind(NO_PAD_COLLATIONS[1])
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(AdapterError::backend)?;
+    Ok(NO_PAD_COLLATIONS
+        .into_iter()
+        .find(|name| available.iter().any(|a| a == name)))
+}
+
+/// Where `migrate()` keeps the foreign keys it dropped to convert a table,
+/// until they are added again: a run that dies in between leaves them here,
+/// and the next run adds them back first. The table exists only meanwhile.
+const PENDING_FOREIGN_KEYS: &str = "_auth_core_pending_foreign_keys";
+
+/// Text of an `information_schema` column, whatever its character set (MySQL
+/// 8 reports some of them as binary strings).
+fn text_at(row: &MySqlRow, index: usize) -> Result<String> {
+    get::<Option<String>>(row, index).map(Option::unwrap_or_default)
+}
+
+/// A quoted identifier; backticks in it are doubled.
+fn ident(name: &str) -> String {
+    format!("`{}`", name.replace('`', "``"))
+}
+
+/// Adds back the foreign keys a previous `migrate()` dropped and did not add
+/// again (it stopped half-way), then removes the bookkeeping table.
+async fn restore_pending_foreign_keys(conn: &mut MySqlConnection) -> Result<()> {
+    let pending: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM information_schema.TABLES \
+         WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?",
+    )
+    .bind(PENDING_FOREIGN_KEYS)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(AdapterError::backend)?;
+    if pending.is_none() {
+        return Ok(());
+    }
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT `table_name`, `name`, `add_sql` FROM {}",
+        ident(PENDING_FOREIGN_KEYS)
+    )))
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(AdapterError::backend)?;
+    let existing = foreign_keys(conn).await?;
+    conn.execute("SET SESSION foreign_key_checks = 0")
+        .await
+        .map_err(AdapterError::backend)?;
+    for row in &rows {
+        let (table, name, add_sql) = (text_at(row, 0)?, text_at(row, 1)?, text_at(row, 2)?);
+        if !existing
+            .iter()
+            .any(|fk| fk.table == table && fk.name == name)
+        {
+            // Written by an earlier run of this function from server metadata.
+            conn.execute(AssertSqlSafe(add_sql))
+                .await
+                .map_err(AdapterError::backend)?;
+        }
+    }
+    conn.execute("SET SESSION foreign_key_checks = 1")
+        .await
+        .map_err(AdapterError::backend)?;
+    conn.execute(AssertSqlSafe(format!(
+        "DROP TABLE {}",
+        ident(PENDING_FOREIGN_KEYS)
+    )))
+    .await
+    .map_err(AdapterError::backend)?;
+    Ok(())
+}
+
+/// A foreign key of the current database.
+struct ForeignKey {
+    table: String,
+    name: String,
+    columns: Vec<String>,
+    referenced_table: String,
+    referenced_columns: Vec<String>,
+    update_rule: String,
+    delete_rule: String,
+}
+
+impl ForeignKey {
+    fn drop_sql(&self) -> String {
+        format!(
+            "ALTER TABLE {} DROP FOREIGN KEY {}",
+            ident(&self.table),
+            ident(&self.name)
+        )
+    }
+
+    fn add_sql(&self) -> Result<String> {
+        let rule = |rule: &str| match rule {
+            "CASCADE" | "SET NULL" | "SET DEFAULT" | "RESTRICT" | "NO ACTION" => {
+                Ok(rule.to_owned())
+            }
+            other => Err(AdapterError::backend(format!(
+                "migrate: unknown referential action {other:?} on foreign key {:?}",
+                self.name
+            ))),
+        };
+        let list = |names: &[String]| {
+            names
+                .iter()
+                .map(|n| ident(n))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        Ok(format!(
+            "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}) \
+             ON DELETE {} ON UPDATE {}",
+            ident(&self.table),
+            ident(&self.name),
+            list(&self.columns),
+            ident(&self.referenced_table),
+            list(&self.referenced_columns),
+            rule(&self.delete_rule)?,
+            rule(&self.update_rule)?,
+        ))
+    }
+}
+
+/// Every foreign key of the current database, its columns in order.
+async fn foreign_keys(conn: &mut MySqlConnection) -> Result<Vec<ForeignKey>> {
+    let rows = sqlx::query(
+        "SELECT CONVERT(k.TABLE_NAME USING utf8mb4), CONVERT(k.CONSTRAINT_NAME USING utf8mb4), \
+                CONVERT(k.COLUMN_NAME USING utf8mb4), \
+                CONVERT(k.REFERENCED_TABLE_NAME USING utf8mb4), \
+                CONVERT(k.REFERENCED_COLUMN_NAME USING utf8mb4), \
+                CONVERT(r.UPDATE_RULE USING utf8mb4), CONVERT(r.DELETE_RULE USING utf8mb4) \
+         FROM information_schema.KEY_COLUMN_USAGE k \
+         JOIN information_schema.REFERENTIAL_CONSTRAINTS r \
+           ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.TABLE_NAME = k.TABLE_NAME \
+          AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME \
+         WHERE k.TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME IS NOT NULL \
+         ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(AdapterError::backend)?;
+    let mut keys: Vec<ForeignKey> = Vec::new();
+    for row in &rows {
+        let (table, name) = (text_at(row, 0)?, text_at(row, 1)?);
+        let (column, referenced) = (text_at(row, 2)?, text_at(row, 4)?);
+        match keys.last_mut() {
+            Some(fk) if fk.table == table && fk.name == name => {
+                fk.columns.push(column);
+                fk.referenced_columns.push(referenced);
+            }
+            _ => keys.push(ForeignKey {
+                table,
+                name,
+                columns: vec![column],
+                referenced_table: text_at(row, 3)?,
+                referenced_columns: vec![referenced],
+                update_rule: text_at(row, 5)?,
+                delete_rule: text_at(row, 6)?,
+            }),
+        }
+    }
+    Ok(keys)
+}
+
+/// Gives every table with a key column whose collation is not the server's
+/// NO PAD binary collation that collation (`CONVERT TO`, which keeps each
+/// column's type). Idempotent: tables already converted are left alone, so
+/// a second run costs two queries.
+///
+/// Neither server lets a column of a foreign key change its collation (not
+/// even with `foreign_key_checks = 0` on MariaDB), so the foreign keys that
+/// touch a table to convert are dropped first and added back unchanged after
+/// (their definitions are kept in [`PENDING_FOREIGN_KEYS`] meanwhile).
+async fn convert_key_collations(conn: &mut MySqlConnection) -> Result<()> {
+    restore_pending_foreign_keys(conn).await?;
+    let Some(collation) = no_pad_collation(conn).await? else {
+        return Ok(());
+    };
+    let rows = sqlx::query(
+        "SELECT CONVERT(TABLE_NAME USING utf8mb4), CONVERT(COLUMN_NAME USING utf8mb4), \
+                CONVERT(COLLATION_NAME USING utf8mb4) \
+         FROM information_schema.COLUMNS \
+         WHERE TABLE_SCHEMA = DATABASE() AND COLLATION_NAME IS NOT NULL \
+           AND TABLE_NAME IN ('User', 'Account', 'Session', 'VerificationToken', 'Authenticator')",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(AdapterError::backend)?;
+    let mut tables: Vec<&str> = Vec::new();
+    for row in &rows {
+        let (table, column, current) = (text_at(row, 0)?, text_at(row, 1)?, text_at(row, 2)?);
+        // A key column that is missing or not text is another tool's business.
+        if let Some(&(table, _)) = KEY_COLUMNS
+            .iter()
+            .find(|(t, c)| *t == table && *c == column)
+            && current != collation
+            && !tables.contains(&table)
+        {
+            tables.push(table);
+        }
+    }
+    if tables.is_empty() {
+        return Ok(());
+    }
+    let touched: Vec<ForeignKey> = foreign_keys(conn)
+        .await?
+        .into_iter()
+        .filter(|fk| {
+            tables.contains(&fk.table.as_str()) || tables.contains(&fk.referenced_table.as_str())
+        })
+        .collect();
+    if !touched.is_empty() {
+        conn.execute(AssertSqlSafe(format!(
+            "CREATE TABLE IF NOT EXISTS {} (`table_name` VARCHAR(64) NOT NULL, \
+             `name` VARCHAR(64) NOT NULL, `add_sql` TEXT NOT NULL, \
+             PRIMARY KEY (`table_name`, `name`)) \
+             ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin",
+            ident(PENDING_FOREIGN_KEYS)
+        )))
+        .await
+        .map_err(AdapterError::backend)?;
+        for fk in &touched {
+            sqlx::query(AssertSqlSafe(format!(
+                "INSERT INTO {} (`table_name`, `name`, `add_sql`) VALUES (?, ?, ?)",
+                ident(PENDING_FOREIGN_KEYS)
+            )))
+            .bind(&fk.table)
+            .bind(&fk.name)
+            .bind(fk.add_sql()?)
+            .execute(&mut *conn)
+            .await
+            .map_err(AdapterError::backend)?;
+        }
+        for fk in &touched {
+            conn.execute(AssertSqlSafe(fk.drop_sql()))
+                .await
+                .map_err(AdapterError::backend)?;
+        }
+    }
+    for table in tables {
+        // Table and collation names are constants of this crate.
+        let sql =
+            format!("ALTER TABLE `{table}` CONVERT TO CHARACTER SET utf8mb4 COLLATE {collation}");
+        conn.execute(AssertSqlSafe(sql))
+            .await
+            .map_err(AdapterError::backend)?;
+    }
+    // Adds the foreign keys back and drops the bookkeeping table.
+    restore_pending_foreign_keys(conn).await
 }
 
 /// `CREATE DATABASE IF NOT EXISTS`, over a connection to `information_schema`
@@ -304,6 +886,53 @@ async fn create_database(connect: &MySqlConnectOptions, name: &str) -> Result<()
         .map_err(AdapterError::backend)?;
     conn.close().await.map_err(AdapterError::backend)?;
     Ok(())
+}
+
+// ------------------------------------------------------------ validation
+
+/// `InvalidInput` for `field` unless `value` fits a `VARCHAR(255)` column
+/// (255 characters in utf8mb4, whatever their bytes).
+fn check_key(field: &'static str, value: &str) -> Result<()> {
+    // Counting stops early: a 1 MiB value costs 256 steps.
+    if value.chars().nth(KEY_CHARS).is_some() {
+        return Err(AdapterError::invalid_input(
+            field,
+            format!("longer than {KEY_CHARS} characters, the size of its VARCHAR(255) column"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_optional_key(field: &'static str, value: Option<&str>) -> Result<()> {
+    value.map_or(Ok(()), |v| check_key(field, v))
+}
+
+/// `InvalidInput` for `field` unless `value` fits a `TEXT` column (65,535
+/// bytes).
+fn check_text(field: &'static str, value: Option<&str>) -> Result<()> {
+    match value {
+        Some(v) if v.len() > TEXT_BYTES => Err(AdapterError::invalid_input(
+            field,
+            format!(
+                "{} bytes, more than the {TEXT_BYTES} bytes of its TEXT column",
+                v.len()
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The caller's clock, as the parameter that decides expiry (`expires > ?`).
+fn now() -> Result<PrimitiveDateTime> {
+    db_time("now", OffsetDateTime::now_utc())
+}
+
+/// The `Backend` error of a read-then-write loop that never won its write.
+fn gave_up(operation: &str) -> AdapterError {
+    AdapterError::backend(format!(
+        "{operation}: the row changed between read and write {MAX_ATTEMPTS} times in a row; \
+         gave up"
+    ))
 }
 
 // ------------------------------------------------------------- row mapping
@@ -382,7 +1011,9 @@ fn authenticator_row(row: &MySqlRow) -> Result<Authenticator> {
         user_id: get(row, 1)?,
         provider_account_id: get(row, 2)?,
         credential_public_key: get(row, 3)?,
-        counter: get(row, 4)?,
+        counter: u32::try_from(get::<i64>(row, 4)?).map_err(|_| {
+            AdapterError::backend("stored authenticator counter is outside the u32 range")
+        })?,
         credential_device_type: get(row, 5)?,
         credential_backed_up: get(row, 6)?,
         transports: get(row, 7)?,
@@ -391,62 +1022,77 @@ fn authenticator_row(row: &MySqlRow) -> Result<Authenticator> {
 
 // ------------------------------------------------------------- the adapter
 
-// Every lookup by a key pairs the indexed equality (`col = ?`, which uses the
-// index but ignores trailing spaces under `utf8mb4_bin`'s PAD SPACE rule) with
-// a byte comparison (`col = CAST(? AS BINARY)`), so 'a@x.com ' never finds
-// 'a@x.com'. It works the same on MySQL 8 and MariaDB, whatever collation the
-// tables have (also case-insensitive ones that Auth.js tools may have made).
+// Every lookup by a key pairs the indexed equality (`col = ?`) with a byte
+// comparison (`col = CAST(? AS BINARY)`), so 'a@x.com ' never finds
+// 'a@x.com' even on a table whose collation pads with spaces (`utf8mb4_bin`,
+// or a case-insensitive one another tool made). `migrate()` gives our key
+// columns a NO PAD binary collation, so unique keys and foreign keys are
+// byte-exact as well.
+//
+// Every method runs inside `guard`: it returns within the operation timeout.
 
 #[async_trait]
 impl Adapter for MysqlAdapter {
     async fn create_user(&self, user: NewUser) -> Result<User> {
-        let verified = user
-            .email_verified
-            .map(|t| db_time("email_verified", t))
-            .transpose()?;
-        let id = uuid::Uuid::now_v7().to_string();
-        sqlx::query(
-            "INSERT INTO `User` (`id`, `name`, `email`, `emailVerified`, `image`) \
-             VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(&id)
-        .bind(&user.name)
-        .bind(&user.email)
-        .bind(verified)
-        .bind(&user.image)
-        .execute(&self.pool)
-        .await
-        .map_err(|e| write_error(e, "user", "email", &id))?;
-        Ok(User {
-            email_verified: verified.map(PrimitiveDateTime::assume_utc),
-            ..user.into_user(id)
+        self.guard("create_user", async {
+            check_optional_key("email", user.email.as_deref())?;
+            check_text("name", user.name.as_deref())?;
+            check_text("image", user.image.as_deref())?;
+            let verified = user
+                .email_verified
+                .map(|t| db_time("email_verified", t))
+                .transpose()?;
+            let id = uuid::Uuid::now_v7().to_string();
+            sqlx::query(
+                "INSERT INTO `User` (`id`, `name`, `email`, `emailVerified`, `image`) \
+                 VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(&id)
+            .bind(&user.name)
+            .bind(&user.email)
+            .bind(verified)
+            .bind(&user.image)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| write_error(e, "user", "email", &id))?;
+            Ok(User {
+                email_verified: verified.map(PrimitiveDateTime::assume_utc),
+                ..user.into_user(id)
+            })
         })
+        .await
     }
 
     async fn get_user(&self, id: &str) -> Result<Option<User>> {
-        let row = sqlx::query(
-            "SELECT `id`, `name`, `email`, `emailVerified`, `image` FROM `User` \
-             WHERE `id` = ? AND `id` = CAST(? AS BINARY)",
-        )
-        .bind(id)
-        .bind(id)
-        .fetch_optional(&self.pool)
+        self.guard("get_user", async {
+            let row = sqlx::query(
+                "SELECT `id`, `name`, `email`, `emailVerified`, `image` FROM `User` \
+                 WHERE `id` = ? AND `id` = CAST(? AS BINARY)",
+            )
+            .bind(id)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(AdapterError::backend)?;
+            row.as_ref().map(user_row).transpose()
+        })
         .await
-        .map_err(AdapterError::backend)?;
-        row.as_ref().map(user_row).transpose()
     }
 
     async fn get_user_by_email(&self, email: &str) -> Result<Option<User>> {
-        let row = sqlx::query(
-            "SELECT `id`, `name`, `email`, `emailVerified`, `image` FROM `User` \
-             WHERE `email` = ? AND `email` = CAST(? AS BINARY)",
-        )
-        .bind(email)
-        .bind(email)
-        .fetch_optional(&self.pool)
+        self.guard("get_user_by_email", async {
+            let row = sqlx::query(
+                "SELECT `id`, `name`, `email`, `emailVerified`, `image` FROM `User` \
+                 WHERE `email` = ? AND `email` = CAST(? AS BINARY)",
+            )
+            .bind(email)
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(AdapterError::backend)?;
+            row.as_ref().map(user_row).transpose()
+        })
         .await
-        .map_err(AdapterError::backend)?;
-        row.as_ref().map(user_row).transpose()
     }
 
     async fn get_user_by_account(
@@ -454,116 +1100,146 @@ impl Adapter for MysqlAdapter {
         provider: &str,
         provider_account_id: &str,
     ) -> Result<Option<User>> {
-        let row = sqlx::query(
-            "SELECT u.`id`, u.`name`, u.`email`, u.`emailVerified`, u.`image` \
-             FROM `Account` a JOIN `User` u ON u.`id` = a.`userId` \
-             WHERE a.`provider` = ? AND a.`providerAccountId` = ? \
-               AND a.`provider` = CAST(? AS BINARY) \
-               AND a.`providerAccountId` = CAST(? AS BINARY)",
-        )
-        .bind(provider)
-        .bind(provider_account_id)
-        .bind(provider)
-        .bind(provider_account_id)
-        .fetch_optional(&self.pool)
+        self.guard("get_user_by_account", async {
+            let row = sqlx::query(
+                "SELECT u.`id`, u.`name`, u.`email`, u.`emailVerified`, u.`image` \
+                 FROM `Account` a JOIN `User` u ON u.`id` = a.`userId` \
+                 WHERE a.`provider` = ? AND a.`providerAccountId` = ? \
+                   AND a.`provider` = CAST(? AS BINARY) \
+                   AND a.`providerAccountId` = CAST(? AS BINARY)",
+            )
+            .bind(provider)
+            .bind(provider_account_id)
+            .bind(provider)
+            .bind(provider_account_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(AdapterError::backend)?;
+            row.as_ref().map(user_row).transpose()
+        })
         .await
-        .map_err(AdapterError::backend)?;
-        row.as_ref().map(user_row).transpose()
     }
 
     async fn update_user(&self, update: UserUpdate) -> Result<User> {
-        let verified = match update.email_verified {
-            Some(Some(t)) => Some(Some(db_time("email_verified", t)?)),
-            Some(None) => Some(None),
-            None => None,
-        };
-        let not_found = || AdapterError::not_found("user", format!("id {:?}", update.id));
-        // Without RETURNING: lock the row, write, and return the locked row
-        // with the update applied, which is exactly what was stored.
-        let mut tx = self.pool.begin().await.map_err(AdapterError::backend)?;
-        let row = sqlx::query(
-            "SELECT `id`, `name`, `email`, `emailVerified`, `image` FROM `User` \
-             WHERE `id` = ? AND `id` = CAST(? AS BINARY) FOR UPDATE",
-        )
-        .bind(&update.id)
-        .bind(&update.id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(AdapterError::backend)?;
-        let Some(current) = row.as_ref().map(user_row).transpose()? else {
-            tx.rollback().await.map_err(AdapterError::backend)?;
-            return Err(not_found());
-        };
-        let mut next = current.clone();
-        UserUpdate {
-            email_verified: verified.map(|v| v.map(PrimitiveDateTime::assume_utc)),
-            ..update.clone()
-        }
-        .apply_to(&mut next);
-        if next != current {
-            sqlx::query(
-                "UPDATE `User` SET `name` = ?, `email` = ?, `emailVerified` = ?, `image` = ? \
-                 WHERE `id` = ? AND `id` = CAST(? AS BINARY)",
+        self.guard("update_user", async {
+            if let Some(email) = &update.email {
+                check_optional_key("email", email.as_deref())?;
+            }
+            if let Some(name) = &update.name {
+                check_text("name", name.as_deref())?;
+            }
+            if let Some(image) = &update.image {
+                check_text("image", image.as_deref())?;
+            }
+            let verified = match update.email_verified {
+                Some(Some(t)) => Some(Some(db_time("email_verified", t)?)),
+                Some(None) => Some(None),
+                None => None,
+            };
+            let not_found = || AdapterError::not_found("user", format!("id {:?}", update.id));
+            // Without RETURNING: lock the row, write, and return the locked
+            // row with the update applied, which is exactly what was stored.
+            let mut tx = self.pool.begin().await.map_err(AdapterError::backend)?;
+            let row = sqlx::query(
+                "SELECT `id`, `name`, `email`, `emailVerified`, `image` FROM `User` \
+                 WHERE `id` = ? AND `id` = CAST(? AS BINARY) FOR UPDATE",
             )
-            .bind(&next.name)
-            .bind(&next.email)
-            .bind(
-                next.email_verified
-                    .map(|t| db_time("email_verified", t))
-                    .transpose()?,
-            )
-            .bind(&next.image)
-            .bind(&next.id)
-            .bind(&next.id)
-            .execute(&mut *tx)
+            .bind(&update.id)
+            .bind(&update.id)
+            .fetch_optional(&mut *tx)
             .await
-            .map_err(|e| write_error(e, "user", "email", &update.id))?;
-        }
-        tx.commit().await.map_err(AdapterError::backend)?;
-        Ok(next)
+            .map_err(AdapterError::backend)?;
+            let Some(current) = row.as_ref().map(user_row).transpose()? else {
+                tx.rollback().await.map_err(AdapterError::backend)?;
+                return Err(not_found());
+            };
+            let mut next = current.clone();
+            UserUpdate {
+                email_verified: verified.map(|v| v.map(PrimitiveDateTime::assume_utc)),
+                ..update.clone()
+            }
+            .apply_to(&mut next);
+            if next != current {
+                sqlx::query(
+                    "UPDATE `User` SET `name` = ?, `email` = ?, `emailVerified` = ?, \
+                     `image` = ? WHERE `id` = ? AND `id` = CAST(? AS BINARY)",
+                )
+                .bind(&next.name)
+                .bind(&next.email)
+                .bind(
+                    next.email_verified
+                        .map(|t| db_time("email_verified", t))
+                        .transpose()?,
+                )
+                .bind(&next.image)
+                .bind(&next.id)
+                .bind(&next.id)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| write_error(e, "user", "email", &update.id))?;
+            }
+            tx.commit().await.map_err(AdapterError::backend)?;
+            Ok(next)
+        })
+        .await
     }
 
     async fn delete_user(&self, id: &str) -> Result<Option<User>> {
-        // A deadlock victim's transaction is rolled back whole: try again.
-        let mut attempts = 0;
-        let row = loop {
-            attempts += 1;
-            match self.delete_user_row(id).await {
-                Err(e) if attempts < 3 && is_deadlock(&e) => continue,
-                done => break done.map_err(AdapterError::backend)?,
-            }
-        };
-        row.as_ref().map(user_row).transpose()
+        self.guard("delete_user", async {
+            // A deadlock victim's transaction is rolled back whole: try again.
+            let mut attempts = 0;
+            let row = loop {
+                attempts += 1;
+                match self.delete_user_row(id).await {
+                    Err(e) if attempts < 3 && is_deadlock(&e) => continue,
+                    done => break done.map_err(AdapterError::backend)?,
+                }
+            };
+            row.as_ref().map(user_row).transpose()
+        })
+        .await
     }
 
     async fn link_account(&self, account: Account) -> Result<Account> {
-        sqlx::query(
-            "INSERT INTO `Account` (`userId`, `type`, `provider`, `providerAccountId`, \
-             `refresh_token`, `access_token`, `expires_at`, `token_type`, `scope`, \
-             `id_token`, `session_state`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&account.user_id)
-        .bind(account.account_type.as_str())
-        .bind(&account.provider)
-        .bind(&account.provider_account_id)
-        .bind(&account.refresh_token)
-        .bind(&account.access_token)
-        .bind(account.expires_at)
-        .bind(&account.token_type)
-        .bind(&account.scope)
-        .bind(&account.id_token)
-        .bind(&account.session_state)
-        .execute(&self.pool)
-        .await
-        .map_err(|e| {
-            write_error(
-                e,
-                "account",
-                "(provider, provider_account_id)",
-                &account.user_id,
+        self.guard("link_account", async {
+            check_key("user_id", &account.user_id)?;
+            check_key("provider", &account.provider)?;
+            check_key("provider_account_id", &account.provider_account_id)?;
+            check_text("refresh_token", account.refresh_token.as_deref())?;
+            check_text("access_token", account.access_token.as_deref())?;
+            check_optional_key("token_type", account.token_type.as_deref())?;
+            check_text("scope", account.scope.as_deref())?;
+            check_text("id_token", account.id_token.as_deref())?;
+            check_text("session_state", account.session_state.as_deref())?;
+            sqlx::query(
+                "INSERT INTO `Account` (`userId`, `type`, `provider`, `providerAccountId`, \
+                 `refresh_token`, `access_token`, `expires_at`, `token_type`, `scope`, \
+                 `id_token`, `session_state`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             )
-        })?;
-        Ok(account)
+            .bind(&account.user_id)
+            .bind(account.account_type.as_str())
+            .bind(&account.provider)
+            .bind(&account.provider_account_id)
+            .bind(&account.refresh_token)
+            .bind(&account.access_token)
+            .bind(account.expires_at)
+            .bind(&account.token_type)
+            .bind(&account.scope)
+            .bind(&account.id_token)
+            .bind(&account.session_state)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| {
+                write_error(
+                    e,
+                    "account",
+                    "(provider, provider_account_id)",
+                    &account.user_id,
+                )
+            })?;
+            Ok(account)
+        })
+        .await
     }
 
     async fn unlink_account(
@@ -571,40 +1247,45 @@ impl Adapter for MysqlAdapter {
         provider: &str,
         provider_account_id: &str,
     ) -> Result<Option<Account>> {
-        let mut tx = self.pool.begin().await.map_err(AdapterError::backend)?;
-        let row = sqlx::query(
-            "SELECT `userId`, `type`, `provider`, `providerAccountId`, `refresh_token`, \
-             `access_token`, `expires_at`, `token_type`, `scope`, `id_token`, `session_state` \
-             FROM `Account` \
-             WHERE `provider` = ? AND `providerAccountId` = ? \
-               AND `provider` = CAST(? AS BINARY) AND `providerAccountId` = CAST(? AS BINARY) \
-             FOR UPDATE",
-        )
-        .bind(provider)
-        .bind(provider_account_id)
-        .bind(provider)
-        .bind(provider_account_id)
-        .fetch_optional(&mut *tx)
+        self.guard("unlink_account", async {
+            let mut tx = self.pool.begin().await.map_err(AdapterError::backend)?;
+            let row = sqlx::query(
+                "SELECT `userId`, `type`, `provider`, `providerAccountId`, `refresh_token`, \
+                 `access_token`, `expires_at`, `token_type`, `scope`, `id_token`, \
+                 `session_state` FROM `Account` \
+                 WHERE `provider` = ? AND `providerAccountId` = ? \
+                   AND `provider` = CAST(? AS BINARY) \
+                   AND `providerAccountId` = CAST(? AS BINARY) \
+                 FOR UPDATE",
+            )
+            .bind(provider)
+            .bind(provider_account_id)
+            .bind(provider)
+            .bind(provider_account_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(AdapterError::backend)?;
+            let Some(account) = row.as_ref().map(account_row).transpose()? else {
+                tx.rollback().await.map_err(AdapterError::backend)?;
+                return Ok(None);
+            };
+            sqlx::query(
+                "DELETE FROM `Account` \
+                 WHERE `provider` = ? AND `providerAccountId` = ? \
+                   AND `provider` = CAST(? AS BINARY) \
+                   AND `providerAccountId` = CAST(? AS BINARY)",
+            )
+            .bind(provider)
+            .bind(provider_account_id)
+            .bind(provider)
+            .bind(provider_account_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(AdapterError::backend)?;
+            tx.commit().await.map_err(AdapterError::backend)?;
+            Ok(Some(account))
+        })
         .await
-        .map_err(AdapterError::backend)?;
-        let Some(account) = row.as_ref().map(account_row).transpose()? else {
-            tx.rollback().await.map_err(AdapterError::backend)?;
-            return Ok(None);
-        };
-        sqlx::query(
-            "DELETE FROM `Account` \
-             WHERE `provider` = ? AND `providerAccountId` = ? \
-               AND `provider` = CAST(? AS BINARY) AND `providerAccountId` = CAST(? AS BINARY)",
-        )
-        .bind(provider)
-        .bind(provider_account_id)
-        .bind(provider)
-        .bind(provider_account_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(AdapterError::backend)?;
-        tx.commit().await.map_err(AdapterError::backend)?;
-        Ok(Some(account))
     }
 
     async fn get_account(
@@ -612,151 +1293,190 @@ impl Adapter for MysqlAdapter {
         provider: &str,
         provider_account_id: &str,
     ) -> Result<Option<Account>> {
-        let row = sqlx::query(
-            "SELECT `userId`, `type`, `provider`, `providerAccountId`, `refresh_token`, \
-             `access_token`, `expires_at`, `token_type`, `scope`, `id_token`, `session_state` \
-             FROM `Account` \
-             WHERE `provider` = ? AND `providerAccountId` = ? \
-               AND `provider` = CAST(? AS BINARY) AND `providerAccountId` = CAST(? AS BINARY)",
-        )
-        .bind(provider)
-        .bind(provider_account_id)
-        .bind(provider)
-        .bind(provider_account_id)
-        .fetch_optional(&self.pool)
+        self.guard("get_account", async {
+            let row = sqlx::query(
+                "SELECT `userId`, `type`, `provider`, `providerAccountId`, `refresh_token`, \
+                 `access_token`, `expires_at`, `token_type`, `scope`, `id_token`, \
+                 `session_state` FROM `Account` \
+                 WHERE `provider` = ? AND `providerAccountId` = ? \
+                   AND `provider` = CAST(? AS BINARY) \
+                   AND `providerAccountId` = CAST(? AS BINARY)",
+            )
+            .bind(provider)
+            .bind(provider_account_id)
+            .bind(provider)
+            .bind(provider_account_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(AdapterError::backend)?;
+            row.as_ref().map(account_row).transpose()
+        })
         .await
-        .map_err(AdapterError::backend)?;
-        row.as_ref().map(account_row).transpose()
     }
 
     async fn create_session(&self, session: Session) -> Result<Session> {
-        let expires = db_time("expires", session.expires)?;
-        sqlx::query("INSERT INTO `Session` (`sessionToken`, `userId`, `expires`) VALUES (?, ?, ?)")
+        self.guard("create_session", async {
+            check_key("session_token", &session.session_token)?;
+            check_key("user_id", &session.user_id)?;
+            let expires = db_time("expires", session.expires)?;
+            sqlx::query(
+                "INSERT INTO `Session` (`sessionToken`, `userId`, `expires`) VALUES (?, ?, ?)",
+            )
             .bind(&session.session_token)
             .bind(&session.user_id)
             .bind(expires)
             .execute(&self.pool)
             .await
             .map_err(|e| write_error(e, "session", "session_token", &session.user_id))?;
-        Ok(Session {
-            expires: expires.assume_utc(),
-            ..session
+            Ok(Session {
+                expires: expires.assume_utc(),
+                ..session
+            })
         })
+        .await
     }
 
     async fn get_session_and_user(&self, session_token: &str) -> Result<Option<(Session, User)>> {
-        // One round trip: the join, with expiry judged by the server's clock.
-        let row = sqlx::query(
-            "SELECT s.`expires`, u.`id`, u.`name`, u.`email`, u.`emailVerified`, u.`image` \
-             FROM `Session` s JOIN `User` u ON u.`id` = s.`userId` \
-             WHERE s.`sessionToken` = ? AND s.`sessionToken` = CAST(? AS BINARY) \
-               AND s.`expires` > UTC_TIMESTAMP(3)",
-        )
-        .bind(session_token)
-        .bind(session_token)
-        .fetch_optional(&self.pool)
+        self.guard("get_session_and_user", async {
+            let now = now()?;
+            // One round trip: the join, with expiry judged by the caller's
+            // clock.
+            let row = sqlx::query(
+                "SELECT s.`expires`, u.`id`, u.`name`, u.`email`, u.`emailVerified`, \
+                 u.`image` FROM `Session` s JOIN `User` u ON u.`id` = s.`userId` \
+                 WHERE s.`sessionToken` = ? AND s.`sessionToken` = CAST(? AS BINARY) \
+                   AND s.`expires` > ?",
+            )
+            .bind(session_token)
+            .bind(session_token)
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(AdapterError::backend)?;
+            let Some(row) = row else {
+                return Ok(None);
+            };
+            let user = user_at(&row, 1)?;
+            let session = Session {
+                session_token: session_token.to_owned(),
+                user_id: user.id.clone(),
+                expires: instant(&row, 0)?,
+            };
+            Ok(Some((session, user)))
+        })
         .await
-        .map_err(AdapterError::backend)?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        let user = user_at(&row, 1)?;
-        let session = Session {
-            session_token: session_token.to_owned(),
-            user_id: user.id.clone(),
-            expires: instant(&row, 0)?,
-        };
-        Ok(Some((session, user)))
     }
 
     async fn update_session(&self, update: SessionUpdate) -> Result<Option<Session>> {
-        let expires = update.expires.map(|t| db_time("expires", t)).transpose()?;
-        // Without RETURNING: read the row, then write every column on the
-        // condition that the row is still the one read. The returned session
-        // is then exactly what was stored; if another call changed the row in
-        // between, read again.
-        loop {
-            let Some(current) = self.find_session(&update.session_token).await? else {
-                return Ok(None);
-            };
-            let next = Session {
-                session_token: current.session_token.clone(),
-                user_id: update
-                    .user_id
-                    .clone()
-                    .unwrap_or_else(|| current.user_id.clone()),
-                expires: expires.map_or(current.expires, PrimitiveDateTime::assume_utc),
-            };
-            if next == current {
-                return Ok(Some(current));
+        self.guard("update_session", async {
+            if let Some(user_id) = &update.user_id {
+                check_key("user_id", user_id)?;
             }
-            let done = sqlx::query(
-                "UPDATE `Session` SET `userId` = ?, `expires` = ? \
-                 WHERE `sessionToken` = ? AND `sessionToken` = CAST(? AS BINARY) \
-                   AND `userId` = CAST(? AS BINARY) AND `expires` = ?",
-            )
-            .bind(&next.user_id)
-            .bind(db_time("expires", next.expires)?)
-            .bind(&current.session_token)
-            .bind(&current.session_token)
-            .bind(&current.user_id)
-            .bind(db_time("expires", current.expires)?)
-            .execute(&self.pool)
-            .await;
-            match done {
-                Ok(done) if matched(&done) => return Ok(Some(next)),
-                Ok(_) => {}
-                Err(e) if is_deadlock(&e) => {}
-                Err(e) => return Err(write_error(e, "session", "session_token", &next.user_id)),
+            let expires = update.expires.map(|t| db_time("expires", t)).transpose()?;
+            let now = now()?;
+            // Without RETURNING: read the live row, then write every column
+            // on the condition that the row is still the one read. The
+            // returned session is then exactly what was stored; if another
+            // call changed the row in between, read again (a bounded number
+            // of times). An expired session is not found, so never revived.
+            for _ in 0..MAX_ATTEMPTS {
+                let Some(current) = self.find_session(&update.session_token, Some(now)).await?
+                else {
+                    return Ok(None);
+                };
+                let next = Session {
+                    session_token: current.session_token.clone(),
+                    user_id: update
+                        .user_id
+                        .clone()
+                        .unwrap_or_else(|| current.user_id.clone()),
+                    expires: expires.map_or(current.expires, PrimitiveDateTime::assume_utc),
+                };
+                if next == current {
+                    return Ok(Some(current));
+                }
+                let done = sqlx::query(
+                    "UPDATE `Session` SET `userId` = ?, `expires` = ? \
+                     WHERE `sessionToken` = ? AND `sessionToken` = CAST(? AS BINARY) \
+                       AND `userId` = CAST(? AS BINARY) AND `expires` = ?",
+                )
+                .bind(&next.user_id)
+                .bind(db_time("expires", next.expires)?)
+                .bind(&current.session_token)
+                .bind(&current.session_token)
+                .bind(&current.user_id)
+                .bind(db_time("expires", current.expires)?)
+                .execute(&self.pool)
+                .await;
+                match done {
+                    Ok(done) if matched(&done) => return Ok(Some(next)),
+                    Ok(_) => {}
+                    Err(e) if is_deadlock(&e) => {}
+                    Err(e) => {
+                        return Err(write_error(e, "session", "session_token", &next.user_id));
+                    }
+                }
             }
-        }
+            Err(gave_up("update_session"))
+        })
+        .await
     }
 
     async fn delete_session(&self, session_token: &str) -> Result<Option<Session>> {
-        // Read, then delete only if the row is still the one read, so the
-        // session returned is exactly the one removed.
-        loop {
-            let Some(current) = self.find_session(session_token).await? else {
-                return Ok(None);
-            };
-            let done = sqlx::query(
-                "DELETE FROM `Session` \
-                 WHERE `sessionToken` = ? AND `sessionToken` = CAST(? AS BINARY) \
-                   AND `userId` = CAST(? AS BINARY) AND `expires` = ?",
-            )
-            .bind(session_token)
-            .bind(session_token)
-            .bind(&current.user_id)
-            .bind(db_time("expires", current.expires)?)
-            .execute(&self.pool)
-            .await;
-            match done {
-                Ok(done) if matched(&done) => return Ok(Some(current)),
-                Ok(_) => {}
-                Err(e) if is_deadlock(&e) => {}
-                Err(e) => return Err(AdapterError::backend(e)),
+        self.guard("delete_session", async {
+            // Read, then delete only if the row is still the one read, so the
+            // session returned is exactly the one removed.
+            for _ in 0..MAX_ATTEMPTS {
+                let Some(current) = self.find_session(session_token, None).await? else {
+                    return Ok(None);
+                };
+                let done = sqlx::query(
+                    "DELETE FROM `Session` \
+                     WHERE `sessionToken` = ? AND `sessionToken` = CAST(? AS BINARY) \
+                       AND `userId` = CAST(? AS BINARY) AND `expires` = ?",
+                )
+                .bind(session_token)
+                .bind(session_token)
+                .bind(&current.user_id)
+                .bind(db_time("expires", current.expires)?)
+                .execute(&self.pool)
+                .await;
+                match done {
+                    Ok(done) if matched(&done) => return Ok(Some(current)),
+                    Ok(_) => {}
+                    Err(e) if is_deadlock(&e) => {}
+                    Err(e) => return Err(AdapterError::backend(e)),
+                }
             }
-        }
+            Err(gave_up("delete_session"))
+        })
+        .await
     }
 
     async fn create_verification_token(
         &self,
         token: VerificationToken,
     ) -> Result<VerificationToken> {
-        let expires = db_time("expires", token.expires)?;
-        sqlx::query(
-            "INSERT INTO `VerificationToken` (`identifier`, `token`, `expires`) VALUES (?, ?, ?)",
-        )
-        .bind(&token.identifier)
-        .bind(&token.token)
-        .bind(expires)
-        .execute(&self.pool)
-        .await
-        .map_err(|e| write_error(e, "verification token", "token", ""))?;
-        Ok(VerificationToken {
-            expires: expires.assume_utc(),
-            ..token
+        self.guard("create_verification_token", async {
+            check_key("identifier", &token.identifier)?;
+            check_key("token", &token.token)?;
+            let expires = db_time("expires", token.expires)?;
+            sqlx::query(
+                "INSERT INTO `VerificationToken` (`identifier`, `token`, `expires`) \
+                 VALUES (?, ?, ?)",
+            )
+            .bind(&token.identifier)
+            .bind(&token.token)
+            .bind(expires)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| write_error(e, "verification token", "token", ""))?;
+            Ok(VerificationToken {
+                expires: expires.assume_utc(),
+                ..token
+            })
         })
+        .await
     }
 
     async fn use_verification_token(
@@ -764,94 +1484,123 @@ impl Adapter for MysqlAdapter {
         identifier: &str,
         token: &str,
     ) -> Result<Option<VerificationToken>> {
-        // Atomic without RETURNING or a transaction: of the callers that read
-        // the row, only the one whose DELETE removes it (affected rows = 1)
-        // returns it. Matching `expires` as well guarantees that what is
-        // returned is the row that was deleted, even if the token was used and
-        // issued again in between.
-        loop {
-            let row = sqlx::query(
-                "SELECT `expires`, `expires` > UTC_TIMESTAMP(3) FROM `VerificationToken` \
-                 WHERE `identifier` = ? AND `token` = ? \
-                   AND `identifier` = CAST(? AS BINARY) AND `token` = CAST(? AS BINARY)",
-            )
-            .bind(identifier)
-            .bind(token)
-            .bind(identifier)
-            .bind(token)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(AdapterError::backend)?;
-            let Some(row) = row else {
-                return Ok(None);
-            };
-            let expires: PrimitiveDateTime = get(&row, 0)?;
-            let live: bool = get(&row, 1)?;
-            let done = sqlx::query(
-                "DELETE FROM `VerificationToken` \
-                 WHERE `identifier` = ? AND `token` = ? \
-                   AND `identifier` = CAST(? AS BINARY) AND `token` = CAST(? AS BINARY) \
-                   AND `expires` = ?",
-            )
-            .bind(identifier)
-            .bind(token)
-            .bind(identifier)
-            .bind(token)
-            .bind(expires)
-            .execute(&self.pool)
-            .await;
-            let done = match done {
-                Ok(done) => done,
-                Err(e) if is_deadlock(&e) => continue,
-                Err(e) => return Err(AdapterError::backend(e)),
-            };
-            if matched(&done) {
-                // An expired token is consumed all the same, but not returned.
-                return Ok(live.then(|| VerificationToken {
-                    identifier: identifier.to_owned(),
-                    token: token.to_owned(),
-                    expires: expires.assume_utc(),
-                }));
+        self.guard("use_verification_token", async {
+            let now = now()?;
+            // Atomic without RETURNING or a transaction: of the callers that
+            // read the row, only the one whose DELETE removes it (affected
+            // rows = 1) returns it. Matching `expires` as well guarantees that
+            // what is returned is the row that was deleted, even if the token
+            // was used and issued again in between.
+            for _ in 0..MAX_ATTEMPTS {
+                let row = sqlx::query(
+                    "SELECT `expires`, `expires` > ? FROM `VerificationToken` \
+                     WHERE `identifier` = ? AND `token` = ? \
+                       AND `identifier` = CAST(? AS BINARY) AND `token` = CAST(? AS BINARY)",
+                )
+                .bind(now)
+                .bind(identifier)
+                .bind(token)
+                .bind(identifier)
+                .bind(token)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(AdapterError::backend)?;
+                let Some(row) = row else {
+                    return Ok(None);
+                };
+                let expires: PrimitiveDateTime = get(&row, 0)?;
+                let live: bool = get(&row, 1)?;
+                let done = sqlx::query(
+                    "DELETE FROM `VerificationToken` \
+                     WHERE `identifier` = ? AND `token` = ? \
+                       AND `identifier` = CAST(? AS BINARY) AND `token` = CAST(? AS BINARY) \
+                       AND `expires` = ?",
+                )
+                .bind(identifier)
+                .bind(token)
+                .bind(identifier)
+                .bind(token)
+                .bind(expires)
+                .execute(&self.pool)
+                .await;
+                let done = match done {
+                    Ok(done) => done,
+                    Err(e) if is_deadlock(&e) => continue,
+                    Err(e) => return Err(AdapterError::backend(e)),
+                };
+                if matched(&done) {
+                    // An expired token is consumed all the same, but not
+                    // returned.
+                    return Ok(live.then(|| VerificationToken {
+                        identifier: identifier.to_owned(),
+                        token: token.to_owned(),
+                        expires: expires.assume_utc(),
+                    }));
+                }
             }
-        }
+            Err(gave_up("use_verification_token"))
+        })
+        .await
     }
 
     async fn create_authenticator(&self, authenticator: Authenticator) -> Result<Authenticator> {
-        sqlx::query(
-            "INSERT INTO `Authenticator` (`credentialID`, `userId`, `providerAccountId`, \
-             `credentialPublicKey`, `counter`, `credentialDeviceType`, `credentialBackedUp`, \
-             `transports`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&authenticator.credential_id)
-        .bind(&authenticator.user_id)
-        .bind(&authenticator.provider_account_id)
-        .bind(&authenticator.credential_public_key)
-        .bind(authenticator.counter)
-        .bind(&authenticator.credential_device_type)
-        .bind(authenticator.credential_backed_up)
-        .bind(&authenticator.transports)
-        .execute(&self.pool)
+        self.guard("create_authenticator", async {
+            check_key("credential_id", &authenticator.credential_id)?;
+            check_key("user_id", &authenticator.user_id)?;
+            check_key("provider_account_id", &authenticator.provider_account_id)?;
+            check_text(
+                "credential_public_key",
+                Some(&authenticator.credential_public_key),
+            )?;
+            check_key(
+                "credential_device_type",
+                &authenticator.credential_device_type,
+            )?;
+            check_text("transports", authenticator.transports.as_deref())?;
+            sqlx::query(
+                "INSERT INTO `Authenticator` (`credentialID`, `userId`, `providerAccountId`, \
+                 `credentialPublicKey`, `counter`, `credentialDeviceType`, \
+                 `credentialBackedUp`, `transports`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&authenticator.credential_id)
+            .bind(&authenticator.user_id)
+            .bind(&authenticator.provider_account_id)
+            .bind(&authenticator.credential_public_key)
+            .bind(authenticator.counter)
+            .bind(&authenticator.credential_device_type)
+            .bind(authenticator.credential_backed_up)
+            .bind(&authenticator.transports)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| {
+                write_error(e, "authenticator", "credential_id", &authenticator.user_id)
+            })?;
+            Ok(authenticator)
+        })
         .await
-        .map_err(|e| write_error(e, "authenticator", "credential_id", &authenticator.user_id))?;
-        Ok(authenticator)
     }
 
     async fn get_authenticator(&self, credential_id: &str) -> Result<Option<Authenticator>> {
-        self.find_authenticator(credential_id).await
+        self.guard("get_authenticator", self.find_authenticator(credential_id))
+            .await
     }
 
     async fn list_authenticators_by_user_id(&self, user_id: &str) -> Result<Vec<Authenticator>> {
-        let rows = sqlx::query(
-            "SELECT `credentialID`, `userId`, `providerAccountId`, `credentialPublicKey`, \
-             `counter`, `credentialDeviceType`, `credentialBackedUp`, `transports` \
-             FROM `Authenticator` WHERE `userId` = ? AND `userId` = CAST(? AS BINARY)",
-        )
-        .bind(user_id)
-        .bind(user_id)
-        .fetch_all(&self.pool)
+        self.guard("list_authenticators_by_user_id", async {
+            let rows = sqlx::query(
+                "SELECT `credentialID`, `userId`, `providerAccountId`, `credentialPublicKey`, \
+                 CAST(`counter` AS SIGNED), `credentialDeviceType`, `credentialBackedUp`, \
+                 `transports` FROM `Authenticator` \
+                 WHERE `userId` = ? AND `userId` = CAST(? AS BINARY)",
+            )
+            .bind(user_id)
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(AdapterError::backend)?;
+            rows.iter().map(authenticator_row).collect()
+        })
         .await
-        .map_err(AdapterError::backend)?;
-        rows.iter().map(authenticator_row).collect()
     }
 
     async fn update_authenticator_counter(
@@ -859,49 +1608,59 @@ impl Adapter for MysqlAdapter {
         credential_id: &str,
         counter: u32,
     ) -> Result<Authenticator> {
-        let not_found =
-            || AdapterError::not_found("authenticator", format!("credential id {credential_id:?}"));
-        // Only the counter of an authenticator ever changes, so the row read
-        // first plus the new counter is what the UPDATE leaves stored.
-        let current = self
-            .find_authenticator(credential_id)
-            .await?
-            .ok_or_else(not_found)?;
-        let done = sqlx::query(
-            "UPDATE `Authenticator` SET `counter` = ? \
-             WHERE `credentialID` = ? AND `credentialID` = CAST(? AS BINARY)",
-        )
-        .bind(counter)
-        .bind(credential_id)
-        .bind(credential_id)
-        .execute(&self.pool)
+        self.guard("update_authenticator_counter", async {
+            let not_found = || {
+                AdapterError::not_found("authenticator", format!("credential id {credential_id:?}"))
+            };
+            // Only the counter of an authenticator ever changes, so the row
+            // read first plus the new counter is what the UPDATE leaves
+            // stored.
+            let current = self
+                .find_authenticator(credential_id)
+                .await?
+                .ok_or_else(not_found)?;
+            let done = sqlx::query(
+                "UPDATE `Authenticator` SET `counter` = ? \
+                 WHERE `credentialID` = ? AND `credentialID` = CAST(? AS BINARY)",
+            )
+            .bind(counter)
+            .bind(credential_id)
+            .bind(credential_id)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| write_error(e, "authenticator", "credential_id", &current.user_id))?;
+            if !matched(&done) {
+                return Err(not_found());
+            }
+            Ok(Authenticator { counter, ..current })
+        })
         .await
-        .map_err(|e| write_error(e, "authenticator", "credential_id", &current.user_id))?;
-        if !matched(&done) {
-            return Err(not_found());
-        }
-        Ok(Authenticator { counter, ..current })
     }
 
     async fn purge_expired(&self) -> Result<u64> {
-        let mut purged = 0;
-        for sql in [
-            "DELETE FROM `Session` WHERE `expires` <= UTC_TIMESTAMP(3) ORDER BY `expires` LIMIT 1000",
-            "DELETE FROM `VerificationToken` WHERE `expires` <= UTC_TIMESTAMP(3) \
-             ORDER BY `expires` LIMIT 1000",
-        ] {
-            loop {
-                let done = sqlx::query(sql)
-                    .execute(&self.pool)
-                    .await
-                    .map_err(AdapterError::backend)?;
-                purged += done.rows_affected();
-                if done.rows_affected() < PURGE_BATCH {
-                    break;
+        self.guard("purge_expired", async {
+            let now = now()?;
+            let mut purged = 0;
+            for sql in [
+                "DELETE FROM `Session` WHERE `expires` <= ? ORDER BY `expires` LIMIT 1000",
+                "DELETE FROM `VerificationToken` WHERE `expires` <= ? \
+                 ORDER BY `expires` LIMIT 1000",
+            ] {
+                loop {
+                    let done = sqlx::query(sql)
+                        .bind(now)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(AdapterError::backend)?;
+                    purged += done.rows_affected();
+                    if done.rows_affected() < PURGE_BATCH {
+                        break;
+                    }
                 }
             }
-        }
-        Ok(purged)
+            Ok(purged)
+        })
+        .await
     }
 }
 
@@ -1040,6 +1799,35 @@ mod tests {
             db_time("expires", datetime!(2030-01-01 01:00:00.123999 +01:00)).unwrap(),
             datetime!(2030-01-01 00:00:00.123)
         );
+    }
+
+    #[test]
+    fn key_limits_count_characters_and_text_limits_count_bytes() {
+        // 255 four-byte characters fit a utf8mb4 VARCHAR(255); 256 do not.
+        assert!(check_key("email", &"😀".repeat(255)).is_ok());
+        let err = check_key("email", &"a".repeat(256)).unwrap_err();
+        assert!(matches!(
+            err,
+            AdapterError::InvalidInput { field: "email", .. }
+        ));
+        assert!(check_text("name", Some(&"a".repeat(65_535))).is_ok());
+        let err = check_text("name", Some(&"é".repeat(32_768))).unwrap_err();
+        assert!(matches!(
+            err,
+            AdapterError::InvalidInput { field: "name", .. }
+        ));
+        // The reason never repeats the value.
+        let secret = format!("secret{}", "x".repeat(70_000));
+        let err = check_text("id_token", Some(&secret)).unwrap_err();
+        assert!(!format!("{err:?}").contains("secret"));
+    }
+
+    #[test]
+    fn lock_waits_are_whole_seconds_rounded_up() {
+        assert_eq!(lock_wait_seconds(Duration::ZERO), 1);
+        assert_eq!(lock_wait_seconds(Duration::from_millis(1)), 1);
+        assert_eq!(lock_wait_seconds(Duration::from_millis(1500)), 2);
+        assert_eq!(lock_wait_seconds(Duration::from_secs(5)), 5);
     }
 
     #[test]

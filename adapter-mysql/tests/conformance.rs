@@ -4,6 +4,7 @@
 use adapter_conformance::servers::{self, Server};
 use adapter_mysql::sqlx::{self, AssertSqlSafe, Executor};
 use adapter_mysql::{MysqlAdapter, MysqlOptions};
+use auth_core::AdapterError;
 
 const PREFIX: &str = "myconf";
 
@@ -21,6 +22,20 @@ async fn adapter() -> MysqlAdapter {
     adapter
 }
 
+/// One new adapter instance (its own pool) on the database `namespace`,
+/// created if missing, and migrated: what each of several replicas starting
+/// at once does.
+async fn migrated(namespace: String) -> Result<MysqlAdapter, AdapterError> {
+    let url = servers::url(Server::Mysql).await;
+    let options = MysqlOptions::from_url(&url)?
+        .database(&namespace)
+        .create_database_if_missing(true)
+        .max_connections(2);
+    let adapter = MysqlAdapter::connect_with(options).await?;
+    adapter.migrate().await?;
+    Ok(adapter)
+}
+
 /// Drops the case's database, so runs leave nothing behind.
 async fn drop_database(adapter: MysqlAdapter) {
     let database: String = sqlx::query_scalar("SELECT DATABASE()")
@@ -36,4 +51,4 @@ async fn drop_database(adapter: MysqlAdapter) {
     adapter.pool().close().await;
 }
 
-adapter_conformance::conformance_tests!(adapter, teardown = drop_database);
+adapter_conformance::conformance_tests!(adapter, teardown = drop_database, migrate = migrated);

@@ -2,18 +2,20 @@
 #![warn(missing_docs)]
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use auth_core::timestamp::{format_iso, from_unix_millis, parse_iso, truncate_to_millis};
+use auth_core::timestamp::{
+    format_iso, from_unix_millis, parse_iso, to_unix_millis, truncate_to_millis,
+};
 use auth_core::{
     Account, Adapter, AdapterError, Authenticator, NewUser, Result, Session, SessionUpdate, User,
-    UserUpdate, VerificationToken,
+    UserUpdate, VerificationToken, with_timeout,
 };
-use deadpool_sqlite::{Hook, HookError, Pool, Runtime};
+use deadpool_sqlite::{Hook, HookError, Pool, PoolError, Runtime};
 use rusqlite::types::{Value, ValueRef};
-use rusqlite::{Connection, OptionalExtension, Row, params};
-use rusqlite_migration::{M, Migrations};
+use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior, params};
 use time::OffsetDateTime;
 
 pub use deadpool_sqlite;
@@ -24,45 +26,67 @@ pub const SCHEMA_SQL: &str = include_str!("../migrations/0001_init.sql");
 
 /// The schema version [`SqliteAdapter::migrate`] brings a database to, kept
 /// in SQLite's `user_version`.
-pub const SCHEMA_VERSION: usize = 1;
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
 
-const MIGRATIONS: &[M<'static>] = &[M::up(SCHEMA_SQL)];
+/// Migration `i` brings `user_version` from `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[SCHEMA_SQL];
 
 /// How many expired rows [`Adapter::purge_expired`] deletes per statement, so
 /// a large purge never holds the write lock for long.
 const PURGE_BATCH: i64 = 1000;
+
+/// The default [`SqliteOptions::operation_timeout`].
+pub const DEFAULT_OPERATION_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The default [`SqliteOptions::busy_timeout`].
+pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 // ------------------------------------------------------------------ options
 
 /// Where the database lives and how it is opened.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SqliteOptions {
-    /// The database file; `None` for a private in-memory database.
+    /// The database file; `None` for a private in-memory database. The path
+    /// `:memory:` means the same as `None`.
     pub path: Option<PathBuf>,
-    /// Connections in the pool (default 8). An in-memory database always has
-    /// exactly one, since each connection would otherwise see its own.
+    /// Connections in the pool (default 8 for a file, 1 for an in-memory
+    /// database). All connections of an in-memory adapter share its one
+    /// database.
     pub pool_size: usize,
-    /// How long a connection waits for another's write lock (default 5 s).
+    /// How long a statement waits for another connection's (or process's)
+    /// lock before it fails with a timeout error (default 5 s, SQLite's
+    /// `busy_timeout`). Keep it below `operation_timeout`.
     pub busy_timeout: Duration,
+    /// The most any call waits in all: for a pooled connection, for a lock,
+    /// for SQLite (default 10 s). A call that runs out of time returns an
+    /// error for which [`AdapterError::is_timeout`] is true.
+    pub operation_timeout: Duration,
 }
 
 impl SqliteOptions {
     /// Options for the database file at `path` (created if missing).
+    /// `":memory:"` gives the same as [`in_memory`](Self::in_memory).
     pub fn file(path: impl Into<PathBuf>) -> Self {
+        let path = path.into();
+        if path.as_os_str() == ":memory:" {
+            return Self::in_memory();
+        }
         Self {
-            path: Some(path.into()),
+            path: Some(path),
             pool_size: 8,
-            busy_timeout: Duration::from_secs(5),
+            busy_timeout: DEFAULT_BUSY_TIMEOUT,
+            operation_timeout: DEFAULT_OPERATION_TIMEOUT,
         }
     }
 
-    /// Options for a private in-memory database, gone when the adapter is
-    /// dropped.
+    /// Options for a private in-memory database, shared by the adapter's
+    /// connections (and its clones) and gone when the last of them is dropped.
     pub fn in_memory() -> Self {
         Self {
             path: None,
             pool_size: 1,
-            busy_timeout: Duration::from_secs(5),
+            busy_timeout: DEFAULT_BUSY_TIMEOUT,
+            operation_timeout: DEFAULT_OPERATION_TIMEOUT,
         }
     }
 
@@ -94,9 +118,15 @@ impl SqliteOptions {
         self
     }
 
-    /// Sets how long a connection waits for a lock.
+    /// Sets how long a statement waits for a lock held elsewhere.
     pub fn busy_timeout(mut self, timeout: Duration) -> Self {
         self.busy_timeout = timeout;
+        self
+    }
+
+    /// Sets the most any call waits in all.
+    pub fn operation_timeout(mut self, timeout: Duration) -> Self {
+        self.operation_timeout = timeout;
         self
     }
 }
@@ -106,21 +136,38 @@ impl SqliteOptions {
 /// The SQLite adapter: a pool of rusqlite connections used from Tokio's
 /// blocking threads, so no call blocks the async runtime.
 ///
-/// Every connection runs in WAL mode with foreign keys on and a busy
-/// timeout. See the [crate docs](crate) for the schema.
+/// File connections run in WAL mode; every connection has foreign keys on
+/// and a busy timeout. See the [crate docs](crate) for the schema.
 #[derive(Clone)]
 pub struct SqliteAdapter {
     pool: Pool,
     path: Option<PathBuf>,
+    operation_timeout: Duration,
+    busy_timeout: Duration,
+    /// For an in-memory database: a connection outside the pool that keeps
+    /// the database alive whatever the pool does with its connections.
+    _keeper: Option<Arc<Mutex<Connection>>>,
 }
 
 impl std::fmt::Debug for SqliteAdapter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SqliteAdapter")
             .field("path", &self.path)
+            .field("in_memory", &self._keeper.is_some())
             .field("pool", &self.pool.status())
+            .field("operation_timeout", &self.operation_timeout)
+            .field("busy_timeout", &self.busy_timeout)
             .finish()
     }
+}
+
+/// `true` for a path SQLite would open as a database private to each
+/// connection, which a pool cannot share.
+fn is_private_per_connection(path: &Path) -> bool {
+    let text = path.to_string_lossy();
+    text.is_empty()
+        || (text.starts_with("file:")
+            && (text.contains("mode=memory") || text.starts_with("file::memory:")))
 }
 
 impl SqliteAdapter {
@@ -131,7 +178,8 @@ impl SqliteAdapter {
         Self::with_options(SqliteOptions::from_url(url)?).await
     }
 
-    /// Opens the database file at `path`, creating it if missing.
+    /// Opens the database file at `path`, creating it if missing (`":memory:"`
+    /// opens a private in-memory database, as [`in_memory`](Self::in_memory)).
     pub async fn open(path: impl AsRef<Path>) -> Result<Self> {
         Self::with_options(SqliteOptions::file(path.as_ref())).await
     }
@@ -143,17 +191,45 @@ impl SqliteAdapter {
 
     /// Opens a database with explicit options, and checks that a first
     /// connection opens.
+    ///
+    /// Errors: `InvalidInput` (field `path`) for an empty path or a `file:`
+    /// URI naming an in-memory database (each connection would see its own;
+    /// use [`SqliteOptions::in_memory`]).
     pub async fn with_options(options: SqliteOptions) -> Result<Self> {
-        let (path, size) = match &options.path {
-            Some(path) => (path.clone(), options.pool_size),
-            None => (PathBuf::from(":memory:"), 1),
+        let in_memory = match &options.path {
+            None => true,
+            Some(path) if path.as_os_str() == ":memory:" => true,
+            Some(path) if is_private_per_connection(path) => {
+                return Err(AdapterError::invalid_input(
+                    "path",
+                    "this path opens a database private to each connection; \
+                     use SqliteOptions::in_memory() for an in-memory database",
+                ));
+            }
+            Some(_) => false,
         };
         let busy_ms = options.busy_timeout.as_millis().min(i32::MAX as u128) as i32;
-        let in_memory = options.path.is_none();
+        let (path, keeper) = if in_memory {
+            // An in-memory database of the `memdb` VFS: every connection that
+            // opens this name (starting with `/`) shares it, with SQLite's
+            // usual locking, and it lives as long as one of them is open.
+            let uri = format!(
+                "file:/auth-core-{}?vfs=memdb",
+                uuid::Uuid::new_v4().simple()
+            );
+            let keeper = Connection::open(&uri).map_err(AdapterError::backend)?;
+            configure(&keeper, busy_ms, true).map_err(AdapterError::backend)?;
+            (PathBuf::from(uri), Some(Arc::new(Mutex::new(keeper))))
+        } else {
+            (options.path.clone().expect("a file path"), None)
+        };
+        let limit = Some(options.operation_timeout);
         let pool = deadpool_sqlite::Config::new(path)
             .builder(Runtime::Tokio1)
             .map_err(AdapterError::backend)?
-            .max_size(size)
+            .max_size(options.pool_size.max(1))
+            .wait_timeout(limit)
+            .create_timeout(limit)
             .post_create(Hook::async_fn(move |conn, _| {
                 Box::pin(async move {
                     conn.interact(move |conn| configure(conn, busy_ms, in_memory))
@@ -166,19 +242,29 @@ impl SqliteAdapter {
             .map_err(AdapterError::backend)?;
         let adapter = Self {
             pool,
-            path: options.path,
+            path: if in_memory { None } else { options.path },
+            operation_timeout: options.operation_timeout,
+            busy_timeout: options.busy_timeout,
+            _keeper: keeper,
         };
-        adapter.run(|_| Ok(())).await?;
+        adapter.run("connect", |_| Ok(())).await?;
         Ok(adapter)
     }
 
-    /// Wraps an existing pool. Its connections must have `PRAGMA
-    /// foreign_keys = ON` (the cascades depend on it); [`with_options`]
-    /// sets that up for you.
+    /// Wraps an existing pool, with the default operation timeout
+    /// ([`DEFAULT_OPERATION_TIMEOUT`]). Its connections must have `PRAGMA
+    /// foreign_keys = ON` (the cascades depend on it) and should have a busy
+    /// timeout; [`with_options`] sets that up for you.
     ///
     /// [`with_options`]: Self::with_options
     pub fn from_pool(pool: Pool) -> Self {
-        Self { pool, path: None }
+        Self {
+            pool,
+            path: None,
+            operation_timeout: DEFAULT_OPERATION_TIMEOUT,
+            busy_timeout: DEFAULT_BUSY_TIMEOUT,
+            _keeper: None,
+        }
     }
 
     /// The database file, when the adapter opened one itself (`None` for an
@@ -195,39 +281,77 @@ impl SqliteAdapter {
     // ------------------------------------------------------------ migrate
 
     /// Creates the tables and indexes, or upgrades them to
-    /// [`SCHEMA_VERSION`]; safe to run at every start. Tables that Auth.js
-    /// already created are kept (`CREATE ... IF NOT EXISTS`).
+    /// [`SCHEMA_VERSION`]; safe to run at every start, and from any number
+    /// of adapters and processes at once on one file: the version check and
+    /// the migrations run in one `BEGIN IMMEDIATE` transaction, so one
+    /// migrates while the others wait (up to the busy timeout) and then find
+    /// nothing to do. Tables that Auth.js already created are kept
+    /// (`CREATE ... IF NOT EXISTS`).
+    ///
+    /// Errors: `Backend` if the database has a newer schema version than this
+    /// adapter knows.
     pub async fn migrate(&self) -> Result<()> {
-        self.run(|conn| {
-            Migrations::from_slice(MIGRATIONS)
-                .to_latest(conn)
-                .map_err(|e| Failure::Contract(AdapterError::backend(e)))
+        self.run("migrate", |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+            let version = usize::try_from(version).unwrap_or(usize::MAX);
+            if version > SCHEMA_VERSION {
+                return Err(AdapterError::backend(format!(
+                    "the database has schema version {version}; this adapter knows up to \
+                     {SCHEMA_VERSION}"
+                ))
+                .into());
+            }
+            if version < SCHEMA_VERSION {
+                for sql in &MIGRATIONS[version..] {
+                    tx.execute_batch(sql)?;
+                }
+                tx.pragma_update(None, "user_version", SCHEMA_VERSION as i64)?;
+            }
+            tx.commit()?;
+            Ok(())
         })
         .await
     }
 
-    /// Runs `f` with a pooled connection on a blocking thread.
-    async fn run<T, F>(&self, f: F) -> Result<T>
+    /// Runs `f` with a pooled connection on a blocking thread, within the
+    /// operation timeout; `op` names the call in a timeout error.
+    ///
+    /// On timeout the blocking work is not interrupted: it finishes on its
+    /// thread (a lock wait ends after the busy timeout) and then returns the
+    /// connection to the pool.
+    async fn run<T, F>(&self, op: &'static str, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, Failure> + Send + 'static,
     {
-        let conn = self.pool.get().await.map_err(AdapterError::backend)?;
-        conn.interact(f)
-            .await
-            .map_err(|e| AdapterError::backend(e.to_string()))?
-            .map_err(AdapterError::from)
+        let (limit, busy) = (self.operation_timeout, self.busy_timeout);
+        with_timeout(limit, op, async move {
+            let conn = self.pool.get().await.map_err(|e| match e {
+                PoolError::Timeout(_) => AdapterError::timed_out(op, limit),
+                e => AdapterError::backend(e),
+            })?;
+            conn.interact(f)
+                .await
+                .map_err(|e| AdapterError::backend(e.to_string()))?
+                .map_err(|failure| failure.into_error(op, busy))
+        })
+        .await
     }
 }
 
-fn configure(conn: &mut Connection, busy_ms: i32, in_memory: bool) -> rusqlite::Result<()> {
-    if !in_memory {
+fn configure(conn: &Connection, busy_ms: i32, in_memory: bool) -> rusqlite::Result<()> {
+    // First, so that the pragmas below wait for other processes' locks too.
+    conn.pragma_update(None, "busy_timeout", busy_ms)?;
+    if in_memory {
+        // Never a journal file beside a database that has no file.
+        conn.pragma_update(None, "journal_mode", "MEMORY")?;
+    } else {
         // WAL lets readers proceed while one connection writes.
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
     }
     conn.pragma_update(None, "foreign_keys", "ON")?;
-    conn.pragma_update(None, "busy_timeout", busy_ms)?;
     Ok(())
 }
 
@@ -240,12 +364,88 @@ macro_rules! user_columns {
     };
 }
 
-fn now_iso() -> Result<String> {
-    format_iso("now", OffsetDateTime::now_utc())
+/// The caller's clock, which decides expiry (never SQLite's `'now'`), in
+/// Unix milliseconds as [`unix_ms!`] compares it.
+fn now_ms() -> i64 {
+    to_unix_millis(OffsetDateTime::now_utc())
 }
 
-/// Reads an instant stored as ISO text (Kysely, us) or as unix milliseconds
-/// (Prisma's SQLite encoding), whichever type the column handed back.
+/// An SQL expression turning the instant in column `$col`, in any form
+/// [`instant_at`] reads, into Unix milliseconds (an INTEGER), so filters
+/// compare instants and not text:
+///
+/// - an integer is milliseconds (Prisma), a real is truncated to them;
+/// - text of digits (with an optional `-`) is milliseconds too (what a TEXT
+///   column makes of Prisma's integer);
+/// - other text is ISO-8601 with any offset and any number of fraction
+///   digits: digits past the third are cut (as [`instant_at`] drops
+///   sub-milliseconds) before SQLite's `unixepoch(.., 'subsec')` reads it,
+///   exact to the millisecond.
+///
+/// Text SQLite cannot read gives NULL, which no filter matches.
+macro_rules! unix_ms {
+    ($col:literal) => {
+        concat!(
+            "(CASE WHEN typeof(",
+            $col,
+            ") = 'integer' THEN ",
+            $col,
+            " WHEN typeof(",
+            $col,
+            ") = 'real' THEN CAST(",
+            $col,
+            " AS INTEGER)",
+            " WHEN typeof(",
+            $col,
+            ") <> 'text' THEN NULL",
+            " WHEN (",
+            $col,
+            " <> '' AND ",
+            $col,
+            " NOT GLOB '*[^0-9]*')",
+            " OR (",
+            $col,
+            " GLOB '-[0-9]*' AND substr(",
+            $col,
+            ", 2) NOT GLOB '*[^0-9]*')",
+            " THEN CAST(",
+            $col,
+            " AS INTEGER)",
+            " WHEN instr(",
+            $col,
+            ", '.') = 0",
+            " THEN CAST(round(unixepoch(",
+            $col,
+            ", 'subsec') * 1000) AS INTEGER)",
+            " ELSE CAST(round(unixepoch(",
+            "substr(",
+            $col,
+            ", 1, instr(",
+            $col,
+            ", '.') + min(3, ",
+            "length(substr(",
+            $col,
+            ", instr(",
+            $col,
+            ", '.') + 1)) - ",
+            "length(ltrim(substr(",
+            $col,
+            ", instr(",
+            $col,
+            ", '.') + 1), '0123456789'))))",
+            " || ltrim(substr(",
+            $col,
+            ", instr(",
+            $col,
+            ", '.') + 1), '0123456789')",
+            ", 'subsec') * 1000) AS INTEGER) END)"
+        )
+    };
+}
+
+/// Reads an instant stored as ISO text (Kysely, us; any offset, any number of
+/// fraction digits) or as unix milliseconds (Prisma's SQLite encoding),
+/// whichever type the column handed back; in UTC, to the millisecond.
 fn instant_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<OffsetDateTime>> {
     let bad = |e: AdapterError| {
         rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, Box::new(e))
@@ -253,6 +453,10 @@ fn instant_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<OffsetDateTi
     match row.get_ref(idx)? {
         ValueRef::Null => Ok(None),
         ValueRef::Integer(ms) => from_unix_millis("timestamp", ms).map(Some).map_err(bad),
+        // Truncated toward zero, as `CAST(.. AS INTEGER)` in `unix_ms!`.
+        ValueRef::Real(ms) => from_unix_millis("timestamp", ms as i64)
+            .map(Some)
+            .map_err(bad),
         ValueRef::Text(text) => {
             let text = std::str::from_utf8(text).map_err(|e| {
                 rusqlite::Error::FromSqlConversionFailure(
@@ -264,7 +468,9 @@ fn instant_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<OffsetDateTi
             // A TEXT column turns Prisma's integer milliseconds into digits.
             match text.parse::<i64>() {
                 Ok(ms) => from_unix_millis("timestamp", ms).map(Some).map_err(bad),
-                Err(_) => parse_iso(text).map(Some).map_err(bad),
+                Err(_) => parse_iso(text)
+                    .map(|t| Some(truncate_to_millis(t)))
+                    .map_err(bad),
             }
         }
         other => Err(rusqlite::Error::InvalidColumnType(
@@ -386,7 +592,7 @@ impl Adapter for SqliteAdapter {
         }
         .into_user(uuid::Uuid::new_v4().to_string());
         let verified = iso_param("email_verified", user.email_verified)?;
-        self.run(move |conn| {
+        self.run("create_user", move |conn| {
             conn.prepare_cached(
                 r#"INSERT INTO "User" ("id", "name", "email", "emailVerified", "image")
                    VALUES (?1, ?2, ?3, ?4, ?5)"#,
@@ -402,7 +608,7 @@ impl Adapter for SqliteAdapter {
 
     async fn get_user(&self, id: &str) -> Result<Option<User>> {
         let id = id.to_owned();
-        self.run(move |conn| {
+        self.run("get_user", move |conn| {
             const SQL: &str = concat!(
                 r#"SELECT "#,
                 user_columns!(),
@@ -418,7 +624,7 @@ impl Adapter for SqliteAdapter {
 
     async fn get_user_by_email(&self, email: &str) -> Result<Option<User>> {
         let email = email.to_owned();
-        self.run(move |conn| {
+        self.run("get_user_by_email", move |conn| {
             const SQL: &str = concat!(
                 r#"SELECT "#,
                 user_columns!(),
@@ -438,7 +644,7 @@ impl Adapter for SqliteAdapter {
         provider_account_id: &str,
     ) -> Result<Option<User>> {
         let (provider, pid) = (provider.to_owned(), provider_account_id.to_owned());
-        self.run(move |conn| {
+        self.run("get_user_by_account", move |conn| {
             Ok(conn
                 .prepare_cached(
                     r#"SELECT u."id", u."name", u."email", u."emailVerified", u."image"
@@ -453,7 +659,7 @@ impl Adapter for SqliteAdapter {
 
     async fn update_user(&self, update: UserUpdate) -> Result<User> {
         let verified = iso_param("email_verified", update.email_verified.flatten())?;
-        self.run(move |conn| {
+        self.run("update_user", move |conn| {
             // One statement: each field is replaced only when its flag is set.
             const SQL: &str = concat!(
                 r#"UPDATE "User" SET
@@ -493,7 +699,7 @@ impl Adapter for SqliteAdapter {
         let id = id.to_owned();
         // One statement: the foreign keys cascade to accounts, sessions and
         // authenticators inside it, so it is all or nothing.
-        self.run(move |conn| {
+        self.run("delete_user", move |conn| {
             const SQL: &str = concat!(
                 r#"DELETE FROM "User" WHERE "id" = ?1 RETURNING "#,
                 user_columns!()
@@ -507,7 +713,7 @@ impl Adapter for SqliteAdapter {
     }
 
     async fn link_account(&self, account: Account) -> Result<Account> {
-        self.run(move |conn| {
+        self.run("link_account", move |conn| {
             let a = &account;
             conn.prepare_cached(
                 r#"INSERT INTO "Account" ("userId", "type", "provider", "providerAccountId",
@@ -540,7 +746,7 @@ impl Adapter for SqliteAdapter {
         provider_account_id: &str,
     ) -> Result<Option<Account>> {
         let (provider, pid) = (provider.to_owned(), provider_account_id.to_owned());
-        self.run(move |conn| {
+        self.run("unlink_account", move |conn| {
             const SQL: &str = concat!(
                 r#"DELETE FROM "Account" WHERE "provider" = ?1 AND "providerAccountId" = ?2
                    RETURNING "#,
@@ -560,7 +766,7 @@ impl Adapter for SqliteAdapter {
         provider_account_id: &str,
     ) -> Result<Option<Account>> {
         let (provider, pid) = (provider.to_owned(), provider_account_id.to_owned());
-        self.run(move |conn| {
+        self.run("get_account", move |conn| {
             const SQL: &str = concat!(
                 r#"SELECT "#,
                 account_columns!(),
@@ -581,7 +787,7 @@ impl Adapter for SqliteAdapter {
             ..session
         };
         let expires = format_iso("expires", session.expires)?;
-        self.run(move |conn| {
+        self.run("create_session", move |conn| {
             conn.prepare_cached(
                 r#"INSERT INTO "Session" ("sessionToken", "userId", "expires") VALUES (?1, ?2, ?3)"#,
             )?
@@ -594,16 +800,19 @@ impl Adapter for SqliteAdapter {
 
     async fn get_session_and_user(&self, session_token: &str) -> Result<Option<(Session, User)>> {
         let token = session_token.to_owned();
-        let now = now_iso()?;
-        self.run(move |conn| {
+        let now = now_ms();
+        self.run("get_session_and_user", move |conn| {
+            const SQL: &str = concat!(
+                r#"SELECT s."sessionToken", s."userId", s."expires",
+                          u."id", u."name", u."email", u."emailVerified", u."image"
+                   FROM "Session" s JOIN "User" u ON u."id" = s."userId"
+                   WHERE s."sessionToken" = ?1 AND "#,
+                unix_ms!(r#"s."expires""#),
+                " > ?2"
+            );
             Ok(conn
-                .prepare_cached(
-                    r#"SELECT s."sessionToken", s."userId", s."expires",
-                              u."id", u."name", u."email", u."emailVerified", u."image"
-                       FROM "Session" s JOIN "User" u ON u."id" = s."userId"
-                       WHERE s."sessionToken" = ?1 AND s."expires" > ?2"#,
-                )?
-                .query_row([token, now], |row| {
+                .prepare_cached(SQL)?
+                .query_row(params![token, now], |row| {
                     Ok((session_row(row)?, user_at(row, 3)?))
                 })
                 .optional()?)
@@ -613,27 +822,32 @@ impl Adapter for SqliteAdapter {
 
     async fn update_session(&self, update: SessionUpdate) -> Result<Option<Session>> {
         let expires = iso_param("expires", update.expires)?;
-        self.run(move |conn| {
-            conn.prepare_cached(
+        let now = now_ms();
+        self.run("update_session", move |conn| {
+            // Only a live session changes: an expired one is not revived.
+            const SQL: &str = concat!(
                 r#"UPDATE "Session" SET
                      "expires" = coalesce(?2, "expires"),
                      "userId" = coalesce(?3, "userId")
-                   WHERE "sessionToken" = ?1
-                   RETURNING "sessionToken", "userId", "expires""#,
-            )?
-            .query_row(
-                params![update.session_token, expires, update.user_id],
-                session_row,
-            )
-            .optional()
-            .map_err(|e| classify(e, "session", "session_token").into())
+                   WHERE "sessionToken" = ?1 AND "#,
+                unix_ms!(r#""expires""#),
+                r#" > ?4
+                   RETURNING "sessionToken", "userId", "expires""#
+            );
+            conn.prepare_cached(SQL)?
+                .query_row(
+                    params![update.session_token, expires, update.user_id, now],
+                    session_row,
+                )
+                .optional()
+                .map_err(|e| classify(e, "session", "session_token"))
         })
         .await
     }
 
     async fn delete_session(&self, session_token: &str) -> Result<Option<Session>> {
         let token = session_token.to_owned();
-        self.run(move |conn| {
+        self.run("delete_session", move |conn| {
             Ok(conn
                 .prepare_cached(
                     r#"DELETE FROM "Session" WHERE "sessionToken" = ?1
@@ -654,7 +868,7 @@ impl Adapter for SqliteAdapter {
             ..token
         };
         let expires = format_iso("expires", token.expires)?;
-        self.run(move |conn| {
+        self.run("create_verification_token", move |conn| {
             conn.prepare_cached(
                 r#"INSERT INTO "VerificationToken" ("identifier", "token", "expires")
                    VALUES (?1, ?2, ?3)"#,
@@ -672,24 +886,29 @@ impl Adapter for SqliteAdapter {
         token: &str,
     ) -> Result<Option<VerificationToken>> {
         let (identifier, token) = (identifier.to_owned(), token.to_owned());
+        let now = now_ms();
         // One statement deletes and returns: of concurrent uses only one sees
-        // the row. An expired token is deleted all the same.
-        let used = self
-            .run(move |conn| {
-                Ok(conn
-                    .prepare_cached(
-                        r#"DELETE FROM "VerificationToken" WHERE "identifier" = ?1 AND "token" = ?2
-                           RETURNING "identifier", "token", "expires""#,
-                    )?
-                    .query_row([identifier, token], token_row)
-                    .optional()?)
-            })
-            .await?;
-        Ok(used.filter(|t| t.expires > OffsetDateTime::now_utc()))
+        // the row. An expired token is deleted all the same, and not returned.
+        self.run("use_verification_token", move |conn| {
+            const SQL: &str = concat!(
+                r#"DELETE FROM "VerificationToken" WHERE "identifier" = ?1 AND "token" = ?2
+                   RETURNING "identifier", "token", "expires", coalesce("#,
+                unix_ms!(r#""expires""#),
+                " > ?3, 0)"
+            );
+            let used = conn
+                .prepare_cached(SQL)?
+                .query_row(params![identifier, token, now], |row| {
+                    Ok((token_row(row)?, row.get::<_, bool>(3)?))
+                })
+                .optional()?;
+            Ok(used.and_then(|(token, live)| live.then_some(token)))
+        })
+        .await
     }
 
     async fn create_authenticator(&self, authenticator: Authenticator) -> Result<Authenticator> {
-        self.run(move |conn| {
+        self.run("create_authenticator", move |conn| {
             let a = &authenticator;
             conn.prepare_cached(
                 r#"INSERT INTO "Authenticator" ("credentialID", "userId", "providerAccountId",
@@ -715,7 +934,7 @@ impl Adapter for SqliteAdapter {
 
     async fn get_authenticator(&self, credential_id: &str) -> Result<Option<Authenticator>> {
         let id = credential_id.to_owned();
-        self.run(move |conn| {
+        self.run("get_authenticator", move |conn| {
             const SQL: &str = concat!(
                 r#"SELECT "#,
                 authenticator_columns!(),
@@ -731,7 +950,7 @@ impl Adapter for SqliteAdapter {
 
     async fn list_authenticators_by_user_id(&self, user_id: &str) -> Result<Vec<Authenticator>> {
         let id = user_id.to_owned();
-        self.run(move |conn| {
+        self.run("list_authenticators_by_user_id", move |conn| {
             const SQL: &str = concat!(
                 r#"SELECT "#,
                 authenticator_columns!(),
@@ -750,7 +969,7 @@ impl Adapter for SqliteAdapter {
         counter: u32,
     ) -> Result<Authenticator> {
         let id = credential_id.to_owned();
-        self.run(move |conn| {
+        self.run("update_authenticator_counter", move |conn| {
             const SQL: &str = concat!(
                 r#"UPDATE "Authenticator" SET "counter" = ?2 WHERE "credentialID" = ?1
                    RETURNING "#,
@@ -767,14 +986,22 @@ impl Adapter for SqliteAdapter {
     }
 
     async fn purge_expired(&self) -> Result<u64> {
-        let now = now_iso()?;
-        self.run(move |conn| {
+        let now = now_ms();
+        self.run("purge_expired", move |conn| {
             let mut removed = 0u64;
             for sql in [
-                r#"DELETE FROM "Session" WHERE rowid IN
-                     (SELECT rowid FROM "Session" WHERE "expires" <= ?1 LIMIT ?2)"#,
-                r#"DELETE FROM "VerificationToken" WHERE rowid IN
-                     (SELECT rowid FROM "VerificationToken" WHERE "expires" <= ?1 LIMIT ?2)"#,
+                concat!(
+                    r#"DELETE FROM "Session" WHERE rowid IN
+                         (SELECT rowid FROM "Session" WHERE "#,
+                    unix_ms!(r#""expires""#),
+                    " <= ?1 LIMIT ?2)"
+                ),
+                concat!(
+                    r#"DELETE FROM "VerificationToken" WHERE rowid IN
+                         (SELECT rowid FROM "VerificationToken" WHERE "#,
+                    unix_ms!(r#""expires""#),
+                    " <= ?1 LIMIT ?2)"
+                ),
             ] {
                 loop {
                     let n = conn
@@ -796,20 +1023,21 @@ impl Adapter for SqliteAdapter {
 
 /// Maps constraint failures of a write to the contract's errors: a unique
 /// key → `Conflict` on `entity`'s `key`, a foreign key → `NotFound` user.
-fn classify(err: rusqlite::Error, entity: &'static str, key: &'static str) -> AdapterError {
+fn classify(err: rusqlite::Error, entity: &'static str, key: &'static str) -> Failure {
     use rusqlite::ffi;
     if let rusqlite::Error::SqliteFailure(e, _) = &err {
         match e.extended_code {
             ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
-                return AdapterError::conflict(entity, key);
+                return AdapterError::conflict(entity, key).into();
             }
             ffi::SQLITE_CONSTRAINT_FOREIGNKEY => {
-                return AdapterError::not_found("user", "the referenced user does not exist");
+                return AdapterError::not_found("user", "the referenced user does not exist")
+                    .into();
             }
             _ => {}
         }
     }
-    AdapterError::backend(err)
+    Failure::Driver(err)
 }
 
 /// What a closure run on a pooled connection can fail with; `?` converts
@@ -831,11 +1059,93 @@ impl From<rusqlite::Error> for Failure {
     }
 }
 
-impl From<Failure> for AdapterError {
-    fn from(f: Failure) -> Self {
-        match f {
+impl Failure {
+    /// The contract's error for a failure of `op`: a lock still held after
+    /// the busy timeout is a timeout ([`AdapterError::is_timeout`]).
+    fn into_error(self, op: &'static str, busy_timeout: Duration) -> AdapterError {
+        match self {
             Failure::Contract(e) => e,
+            Failure::Driver(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(e.code, ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) =>
+            {
+                AdapterError::timed_out(op, busy_timeout)
+            }
             Failure::Driver(e) => AdapterError::backend(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `unix_ms!` in SQL and `instant_at` in Rust agree on every stored form,
+    /// to the millisecond (sub-millisecond digits dropped, not rounded).
+    #[test]
+    fn sql_and_rust_read_every_form_as_the_same_instant() {
+        let conn = Connection::open_in_memory().unwrap();
+        let forms: &[(Value, i64)] = &[
+            (Value::Integer(1_700_000_000_123), 1_700_000_000_123),
+            (Value::Integer(-1), -1),
+            (Value::Real(1_700_000_000_123.9), 1_700_000_000_123),
+            (Value::Text("1700000000123".into()), 1_700_000_000_123),
+            (Value::Text("-5".into()), -5),
+            (
+                Value::Text("2023-11-14T22:13:20.123Z".into()),
+                1_700_000_000_123,
+            ),
+            (
+                Value::Text("2023-11-14T22:13:20Z".into()),
+                1_700_000_000_000,
+            ),
+            (
+                Value::Text("2023-11-14T22:13:20.1Z".into()),
+                1_700_000_000_100,
+            ),
+            (
+                Value::Text("2023-11-14T22:13:20.123999Z".into()),
+                1_700_000_000_123,
+            ),
+            (
+                Value::Text("2023-11-14T22:13:20.999999999Z".into()),
+                1_700_000_000_999,
+            ),
+            (
+                Value::Text("2023-11-15T00:13:20.123+02:00".into()),
+                1_700_000_000_123,
+            ),
+            (
+                Value::Text("2023-11-14T16:43:20.1239-05:30".into()),
+                1_700_000_000_123,
+            ),
+            (Value::Text("1969-12-31T23:59:59.999Z".into()), -1),
+        ];
+        for (stored, ms) in forms {
+            let (sql_ms, rust): (Option<i64>, Option<OffsetDateTime>) = conn
+                .query_row(
+                    concat!(
+                        "WITH t(x) AS (SELECT ?1) SELECT ",
+                        unix_ms!("x"),
+                        ", x FROM t"
+                    ),
+                    [stored],
+                    |row| Ok((row.get(0)?, instant_at(row, 1)?)),
+                )
+                .unwrap();
+            assert_eq!(sql_ms, Some(*ms), "SQL reading {stored:?}");
+            assert_eq!(
+                rust.map(to_unix_millis),
+                Some(*ms),
+                "Rust reading {stored:?}"
+            );
+        }
+        let unreadable: Option<i64> = conn
+            .query_row(
+                concat!("WITH t(x) AS (SELECT ?1) SELECT ", unix_ms!("x"), " FROM t"),
+                ["soon"],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(unreadable, None);
     }
 }

@@ -3,14 +3,26 @@
 use adapter_conformance::servers::unique_namespace;
 use adapter_sqlite::SqliteAdapter;
 
-async fn adapter() -> SqliteAdapter {
-    // Files go under Cargo's per-package scratch directory, never beside the sources.
+/// The database file of `namespace`. Files go under Cargo's per-package
+/// scratch directory, never beside the sources.
+fn database_file(namespace: &str) -> std::path::PathBuf {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("conformance");
     std::fs::create_dir_all(&dir).expect("create the test database directory");
-    let path = dir.join(format!("{}.db", unique_namespace("sqlite")));
-    let adapter = SqliteAdapter::open(&path).await.expect("open the database");
-    adapter.migrate().await.expect("migrate");
-    adapter
+    dir.join(format!("{namespace}.db"))
+}
+
+async fn adapter() -> SqliteAdapter {
+    migrated(unique_namespace("sqlite"))
+        .await
+        .expect("open and migrate the database")
+}
+
+/// One new adapter (its own pool) on the file of `namespace`, migrated: the
+/// suite calls it from many tasks at once on one fresh namespace.
+async fn migrated(namespace: String) -> Result<SqliteAdapter, auth_core::AdapterError> {
+    let adapter = SqliteAdapter::open(database_file(&namespace)).await?;
+    adapter.migrate().await?;
+    Ok(adapter)
 }
 
 /// Closes the pool, then removes the case's database file and its WAL files.
@@ -27,9 +39,9 @@ async fn remove_database(adapter: SqliteAdapter) {
     }
 }
 
-adapter_conformance::conformance_tests!(adapter, teardown = remove_database);
+adapter_conformance::conformance_tests!(adapter, teardown = remove_database, migrate = migrated);
 
-/// The in-memory mode (one shared connection) keeps the promises too.
+/// The in-memory mode (one database shared by the pool) keeps the promises too.
 mod in_memory {
     use super::SqliteAdapter;
 
