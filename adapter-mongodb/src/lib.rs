@@ -3,12 +3,13 @@
 
 use std::fmt;
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use auth_core::timestamp::{from_unix_millis, parse_iso, to_unix_millis, truncate_to_millis};
 use auth_core::{
     Account, AccountType, Adapter, AdapterError, Authenticator, NewUser, Result, Session,
-    SessionUpdate, User, UserUpdate, VerificationToken,
+    SessionUpdate, User, UserUpdate, VerificationToken, with_timeout,
 };
 use bson::oid::ObjectId;
 use bson::{Bson, DateTime, Document, doc};
@@ -37,6 +38,102 @@ pub const AUTHENTICATORS: &str = "authenticators";
 /// unchanged but the write conflicts with a concurrent `delete_user`.
 const CLAIM_FIELD: &str = "__authjs_rs_claim";
 
+/// How often `migrate` retries an index creation that raced another process.
+const MIGRATE_RETRIES: u64 = 5;
+
+// ------------------------------------------------------------------ options
+
+/// How long calls may take, and whether the adapter may use transactions.
+///
+/// ```
+/// use std::time::Duration;
+/// use adapter_mongodb::MongoOptions;
+///
+/// let options = MongoOptions::new()
+///     .operation_timeout(Duration::from_secs(3))
+///     .server_selection_timeout(Duration::from_secs(2));
+/// assert_eq!(options.operation_timeout_value(), Duration::from_secs(3));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MongoOptions {
+    operation_timeout: Duration,
+    server_selection_timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
+    transactions: bool,
+}
+
+impl Default for MongoOptions {
+    /// 10 s per call; server selection and connect timeouts as the
+    /// connection string says, else 5 s each; transactions where the
+    /// deployment runs them.
+    fn default() -> Self {
+        Self {
+            operation_timeout: DEFAULT_OPERATION_TIMEOUT,
+            server_selection_timeout: None,
+            connect_timeout: None,
+            transactions: true,
+        }
+    }
+}
+
+/// The default limit of one adapter call: 10 s.
+pub const DEFAULT_OPERATION_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The default server selection and connect timeouts of
+/// [`MongodbAdapter::connect_with`] when the connection string sets none: 5 s.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+impl MongoOptions {
+    /// The defaults (see [`Default`](#impl-Default-for-MongoOptions)).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The limit of every adapter call (each method of
+    /// [`Adapter`], and [`MongodbAdapter::migrate`]),
+    /// retries and transactions included. A call that runs out of time
+    /// returns a `Backend` error for which
+    /// [`is_timeout`](auth_core::AdapterError::is_timeout) is true. Default
+    /// [`DEFAULT_OPERATION_TIMEOUT`] (10 s).
+    pub fn operation_timeout(mut self, limit: Duration) -> Self {
+        self.operation_timeout = limit;
+        self
+    }
+
+    /// How long the driver looks for a suitable server before it gives up
+    /// (the driver's `serverSelectionTimeoutMS`), for
+    /// [`MongodbAdapter::connect_with`]. Default: the connection string's
+    /// value, else [`DEFAULT_CONNECT_TIMEOUT`] (5 s).
+    pub fn server_selection_timeout(mut self, limit: Duration) -> Self {
+        self.server_selection_timeout = Some(limit);
+        self
+    }
+
+    /// How long opening one connection may take (the driver's
+    /// `connectTimeoutMS`), for [`MongodbAdapter::connect_with`]. Default:
+    /// the connection string's value, else [`DEFAULT_CONNECT_TIMEOUT`] (5 s).
+    pub fn connect_timeout(mut self, limit: Duration) -> Self {
+        self.connect_timeout = Some(limit);
+        self
+    }
+
+    /// Whether the adapter may use multi-document transactions where the
+    /// deployment runs them (a replica set or a sharded cluster; the adapter
+    /// asks the server once with `hello`). Default `true`. With `false` it
+    /// always takes the path of a standalone server (write, then check
+    /// again and undo; see the crate README), which is safe everywhere but
+    /// not all or nothing.
+    pub fn transactions(mut self, allowed: bool) -> Self {
+        self.transactions = allowed;
+        self
+    }
+
+    /// The limit of one adapter call these options carry.
+    pub fn operation_timeout_value(&self) -> Duration {
+        self.operation_timeout
+    }
+}
+
 // ------------------------------------------------------------------ adapter
 
 /// The MongoDB adapter: users, accounts, sessions, verification tokens and
@@ -56,6 +153,10 @@ pub struct MongodbAdapter {
     /// Whether the deployment runs multi-document transactions (a replica
     /// set or a sharded cluster); asked once, on first need.
     transactions: std::sync::Arc<OnceLock<bool>>,
+    /// `false`: never use transactions, even where the deployment has them.
+    allow_transactions: bool,
+    /// The limit of every public call.
+    operation_timeout: Duration,
 }
 
 impl fmt::Debug for MongodbAdapter {
@@ -63,36 +164,69 @@ impl fmt::Debug for MongodbAdapter {
         f.debug_struct("MongodbAdapter")
             .field("database", &self.database.name())
             .field("transactions", &self.transactions.get())
+            .field("allow_transactions", &self.allow_transactions)
+            .field("operation_timeout", &self.operation_timeout)
             .finish_non_exhaustive()
     }
 }
 
 impl MongodbAdapter {
     /// Connects with a MongoDB connection string
-    /// (`mongodb://host:27017/mydb?replicaSet=rs0`, `mongodb+srv://...`).
-    /// The database is the one the string names, else [`DEFAULT_DATABASE`];
-    /// pool size and timeouts are the string's options.
+    /// (`mongodb://host:27017/mydb?replicaSet=rs0`, `mongodb+srv://...`)
+    /// and the default [`MongoOptions`]. The database is the one the string
+    /// names, else [`DEFAULT_DATABASE`]; pool size and timeouts are the
+    /// string's options.
     ///
     /// The driver connects lazily: an unreachable server shows up as a
     /// `Backend` error on the first call (e.g. [`migrate`](Self::migrate)).
     ///
     /// Errors: `InvalidInput` (field `url`) for a string the driver rejects.
     pub async fn connect(url: &str) -> Result<Self> {
-        let options = ClientOptions::parse(url)
-            .await
-            .map_err(|e| AdapterError::invalid_input("url", MongoError(e).to_string()))?;
-        let database = options
+        Self::connect_with(url, &MongoOptions::default()).await
+    }
+
+    /// Connects as [`connect`](Self::connect) does, with `options`. The
+    /// server selection and connect timeouts of `options` apply where set,
+    /// else the string's, else [`DEFAULT_CONNECT_TIMEOUT`].
+    ///
+    /// Errors: `InvalidInput` (field `url`) for a string the driver rejects;
+    /// a `Backend` timeout if parsing (an `mongodb+srv://` DNS lookup) takes
+    /// longer than the operation timeout.
+    pub async fn connect_with(url: &str, options: &MongoOptions) -> Result<Self> {
+        let parse = async {
+            ClientOptions::parse(url)
+                .await
+                .map_err(|e| AdapterError::invalid_input("url", MongoError(e).to_string()))
+        };
+        let mut client_options = with_timeout(options.operation_timeout, "connect", parse).await?;
+        client_options.server_selection_timeout = options
+            .server_selection_timeout
+            .or(client_options.server_selection_timeout)
+            .or(Some(DEFAULT_CONNECT_TIMEOUT));
+        client_options.connect_timeout = options
+            .connect_timeout
+            .or(client_options.connect_timeout)
+            .or(Some(DEFAULT_CONNECT_TIMEOUT));
+        let database = client_options
             .default_database
             .clone()
             .unwrap_or_else(|| DEFAULT_DATABASE.to_owned());
-        let client = Client::with_options(options)
+        let client = Client::with_options(client_options)
             .map_err(|e| AdapterError::invalid_input("url", MongoError(e).to_string()))?;
-        Ok(Self::from_client(client, &database))
+        Ok(Self::from_client_with(client, &database, options))
     }
 
-    /// An adapter on an existing client, storing everything in `database`
-    /// (its namespace: two adapters on different databases share nothing).
+    /// An adapter on an existing client with the default [`MongoOptions`],
+    /// storing everything in `database` (its namespace: two adapters on
+    /// different databases share nothing).
     pub fn from_client(client: Client, database: &str) -> Self {
+        Self::from_client_with(client, database, &MongoOptions::default())
+    }
+
+    /// An adapter on an existing client, storing everything in `database`,
+    /// with the operation timeout and transaction choice of `options` (the
+    /// client keeps its own driver timeouts).
+    pub fn from_client_with(client: Client, database: &str, options: &MongoOptions) -> Self {
         let db = client.database(database);
         Self {
             users: db.collection(USERS),
@@ -103,6 +237,8 @@ impl MongodbAdapter {
             database: db,
             client,
             transactions: Default::default(),
+            allow_transactions: options.transactions,
+            operation_timeout: options.operation_timeout,
         }
     }
 
@@ -117,13 +253,22 @@ impl MongodbAdapter {
     }
 
     /// Creates every index the adapter relies on (see the crate README).
-    /// Safe to run at every start: existing indexes with the same
-    /// definition are left alone. Collections are created by the server on
-    /// first use.
+    /// Safe to run at every start, and from many processes at once on one
+    /// fresh database: existing indexes with the same definition are left
+    /// alone, and the errors a server may give when another process creates
+    /// the same collection or index at the same instant (`NamespaceExists`,
+    /// `IndexOptionsConflict`, `IndexKeySpecsConflict`, a duplicate key on
+    /// the catalog) are retried, so the index is then found as it should be.
+    /// Collections are created by the server on first use. Runs under the
+    /// operation timeout.
     ///
     /// Errors: `Backend` if the server is unreachable or an index of the
     /// same name exists with another definition.
     pub async fn migrate(&self) -> Result<()> {
+        with_timeout(self.operation_timeout, "migrate", self.create_indexes()).await
+    }
+
+    async fn create_indexes(&self) -> Result<()> {
         let unique = || IndexOptions::builder().unique(true).build();
         let ttl = || {
             IndexOptions::builder()
@@ -173,14 +318,50 @@ impl MongodbAdapter {
             ),
         ];
         for (collection, indexes) in plan {
-            collection.create_indexes(indexes).await.map_err(backend)?;
+            let mut attempts = 0u64;
+            loop {
+                match collection.create_indexes(indexes.clone()).await {
+                    Ok(_) => break,
+                    // Another process is creating the same collection or
+                    // index right now: once it is done, creating it again
+                    // with the same definition is a no-op; a real conflict
+                    // of definitions fails again and is reported.
+                    Err(e)
+                        if attempts < MIGRATE_RETRIES
+                            && matches!(server_code(&e), Some(48 | 85 | 86 | 11000)) =>
+                    {
+                        attempts += 1;
+                        tokio::time::sleep(Duration::from_millis(20 * attempts)).await;
+                    }
+                    Err(e) => return Err(backend(e)),
+                }
+            }
         }
         Ok(())
+    }
+
+    /// Whether this adapter makes its multi-record writes in transactions:
+    /// [`MongoOptions::transactions`] allows them and the deployment runs
+    /// them (a replica set member or a `mongos` does, a standalone `mongod`
+    /// does not). Asks the server once (`hello`), under the operation
+    /// timeout; the answer is kept.
+    ///
+    /// Errors: `Backend` when the server cannot be reached.
+    pub async fn uses_transactions(&self) -> Result<bool> {
+        with_timeout(
+            self.operation_timeout,
+            "uses_transactions",
+            self.supports_transactions(),
+        )
+        .await
     }
 
     /// Whether the deployment supports multi-document transactions: a
     /// replica set member or a `mongos` does, a standalone `mongod` does not.
     async fn supports_transactions(&self) -> Result<bool> {
+        if !self.allow_transactions {
+            return Ok(false);
+        }
         if let Some(known) = self.transactions.get() {
             return Ok(*known);
         }
@@ -230,7 +411,16 @@ impl MongodbAdapter {
     ) -> Result<()> {
         let missing = || AdapterError::not_found("user", format!("id {user_id:?}"));
         let oid = parse_id(user_id).ok_or_else(missing)?;
-        let inserted = if self.supports_transactions().await? {
+        if !self.supports_transactions().await? {
+            let (adapter, collection) = (self.clone(), collection.clone());
+            return detached(async move {
+                adapter
+                    .insert_then_recheck(&collection, oid, record, conflict)
+                    .await
+            })
+            .await;
+        }
+        let inserted = {
             let mut attempts = 0;
             loop {
                 let mut session = self.client.start_session().await.map_err(backend)?;
@@ -260,21 +450,57 @@ impl MongodbAdapter {
                     other => break other,
                 }
             }
-        } else {
-            // No transactions: a user deleted between the check and the
-            // insert leaves an orphan, which `get_session_and_user` and
-            // `get_user_by_account` never resolve (their `$lookup` finds no
-            // user).
-            match self.user_exists(oid).await? {
-                false => Ok(false),
-                true => collection.insert_one(record).await.map(|_| true),
-            }
         };
         match inserted {
             Ok(true) => Ok(()),
             Ok(false) => Err(missing()),
             Err(e) => Err(write_error(e, conflict.0, conflict.1)),
         }
+    }
+
+    /// The standalone path of [`insert_for_user`](Self::insert_for_user):
+    /// check, insert, check again, and undo the insert if the user has gone.
+    ///
+    /// Why no orphan survives, on a server whose single-document operations
+    /// are linearizable (a standalone `mongod`, or a replica set's primary
+    /// with the default read and write concerns on one client):
+    /// `delete_user` deletes the user document (D) and only then, once D is
+    /// acknowledged, the user's records (R). Here the insert (I) is
+    /// acknowledged before the second check (C) starts. If C finds the
+    /// user, C comes before D, so I comes before D and therefore before R:
+    /// R sees the new record and deletes it. If C does not find the user,
+    /// this call deletes the record itself (U) and returns `NotFound`.
+    /// Either way, once both calls have finished, the record is gone; the
+    /// only window is between I and R or U, when the record exists but its
+    /// user does not, and every lookup that joins the user
+    /// (`get_session_and_user`, `get_user_by_account`) ignores it then.
+    /// The steps run in a task of their own ([`detached`]), so a caller
+    /// that gives up (the operation timeout) does not stop them half way.
+    async fn insert_then_recheck(
+        &self,
+        collection: &Collection<Document>,
+        user_id: ObjectId,
+        mut record: Document,
+        conflict: (&'static str, &'static str),
+    ) -> Result<()> {
+        let missing = || AdapterError::not_found("user", format!("id {:?}", user_id.to_hex()));
+        if !self.user_exists(user_id).await? {
+            return Err(missing());
+        }
+        let record_id = ObjectId::new();
+        record.insert("_id", record_id);
+        collection
+            .insert_one(record)
+            .await
+            .map_err(|e| write_error(e, conflict.0, conflict.1))?;
+        if self.user_exists(user_id).await? {
+            return Ok(());
+        }
+        collection
+            .delete_one(doc! { "_id": record_id })
+            .await
+            .map_err(backend)?;
+        Err(missing())
     }
 
     async fn user_exists(&self, id: ObjectId) -> Result<bool> {
@@ -298,6 +524,18 @@ impl MongodbAdapter {
     }
 }
 
+/// Runs `steps` in a task of its own and waits for it: if the caller's
+/// future is dropped (the operation timeout), the steps still run to their
+/// end, so a sequence that must not stop half way (insert, check, undo) does
+/// not. A panic in the task (a bug) becomes a `Backend` error.
+async fn detached<T: Send + 'static>(
+    steps: impl std::future::Future<Output = Result<T>> + Send + 'static,
+) -> Result<T> {
+    tokio::spawn(steps)
+        .await
+        .map_err(|e| AdapterError::backend(format!("a background step failed: {e}")))?
+}
+
 /// `$lookup` + `$unwind` of the user a record's `userId` points to; records
 /// whose user is gone drop out.
 fn join_user() -> [Document; 2] {
@@ -312,11 +550,11 @@ fn join_user() -> [Document; 2] {
     ]
 }
 
-// ------------------------------------------------------------- trait impl
+// ------------------------------------------------------ the calls, unbounded
 
-#[async_trait]
-impl Adapter for MongodbAdapter {
-    async fn create_user(&self, user: NewUser) -> Result<User> {
+/// The calls of the trait, without the time limit.
+impl MongodbAdapter {
+    async fn do_create_user(&self, user: NewUser) -> Result<User> {
         let id = ObjectId::new();
         let record = doc! {
             "_id": id,
@@ -334,7 +572,7 @@ impl Adapter for MongodbAdapter {
         Ok(user)
     }
 
-    async fn get_user(&self, id: &str) -> Result<Option<User>> {
+    async fn do_get_user(&self, id: &str) -> Result<Option<User>> {
         let Some(oid) = parse_id(id) else {
             return Ok(None);
         };
@@ -346,7 +584,7 @@ impl Adapter for MongodbAdapter {
         found.as_ref().map(read_user).transpose()
     }
 
-    async fn get_user_by_email(&self, email: &str) -> Result<Option<User>> {
+    async fn do_get_user_by_email(&self, email: &str) -> Result<Option<User>> {
         let found = self
             .users
             .find_one(doc! { "email": email })
@@ -355,7 +593,7 @@ impl Adapter for MongodbAdapter {
         found.as_ref().map(read_user).transpose()
     }
 
-    async fn get_user_by_account(
+    async fn do_get_user_by_account(
         &self,
         provider: &str,
         provider_account_id: &str,
@@ -372,7 +610,7 @@ impl Adapter for MongodbAdapter {
         read_user(sub_document(&found, "user")?).map(Some)
     }
 
-    async fn update_user(&self, update: UserUpdate) -> Result<User> {
+    async fn do_update_user(&self, update: UserUpdate) -> Result<User> {
         let missing = || AdapterError::not_found("user", format!("id {:?}", update.id));
         let oid = parse_id(&update.id).ok_or_else(missing)?;
         let mut set = Document::new();
@@ -400,7 +638,7 @@ impl Adapter for MongodbAdapter {
         read_user(&found.ok_or_else(missing)?)
     }
 
-    async fn delete_user(&self, id: &str) -> Result<Option<User>> {
+    async fn do_delete_user(&self, id: &str) -> Result<Option<User>> {
         let Some(oid) = parse_id(id) else {
             return Ok(None);
         };
@@ -442,24 +680,36 @@ impl Adapter for MongodbAdapter {
                 .map_err(backend)?
         } else {
             // The user goes first so that no session resolves to a deleted
-            // user even if a later step fails; rerunning finishes the job.
-            let user = self
-                .users
-                .find_one_and_delete(doc! { "_id": oid })
-                .await
-                .map_err(backend)?;
-            for collection in [&self.sessions, &self.accounts, &self.authenticators] {
-                collection
-                    .delete_many(owned.clone())
+            // user even if a later step fails (rerunning finishes the job),
+            // and so that a concurrent insert for this user either is seen
+            // by the deletions below or sees the user gone and undoes itself
+            // (see `insert_then_recheck`). In a task of its own, so that a
+            // caller that gives up does not stop it between the steps.
+            let adapter = self.clone();
+            detached(async move {
+                let user = adapter
+                    .users
+                    .find_one_and_delete(doc! { "_id": oid })
                     .await
                     .map_err(backend)?;
-            }
-            user
+                for collection in [
+                    &adapter.sessions,
+                    &adapter.accounts,
+                    &adapter.authenticators,
+                ] {
+                    collection
+                        .delete_many(owned.clone())
+                        .await
+                        .map_err(backend)?;
+                }
+                Ok(user)
+            })
+            .await?
         };
         deleted.as_ref().map(read_user).transpose()
     }
 
-    async fn link_account(&self, account: Account) -> Result<Account> {
+    async fn do_link_account(&self, account: Account) -> Result<Account> {
         let user_id = parse_id(&account.user_id)
             .ok_or_else(|| AdapterError::not_found("user", format!("id {:?}", account.user_id)))?;
         let mut record = doc! {
@@ -495,7 +745,7 @@ impl Adapter for MongodbAdapter {
         Ok(account)
     }
 
-    async fn unlink_account(
+    async fn do_unlink_account(
         &self,
         provider: &str,
         provider_account_id: &str,
@@ -510,7 +760,7 @@ impl Adapter for MongodbAdapter {
         found.as_ref().map(read_account).transpose()
     }
 
-    async fn get_account(
+    async fn do_get_account(
         &self,
         provider: &str,
         provider_account_id: &str,
@@ -523,7 +773,7 @@ impl Adapter for MongodbAdapter {
         found.as_ref().map(read_account).transpose()
     }
 
-    async fn create_session(&self, session: Session) -> Result<Session> {
+    async fn do_create_session(&self, session: Session) -> Result<Session> {
         let user_id = parse_id(&session.user_id)
             .ok_or_else(|| AdapterError::not_found("user", format!("id {:?}", session.user_id)))?;
         let record = doc! {
@@ -544,7 +794,10 @@ impl Adapter for MongodbAdapter {
         })
     }
 
-    async fn get_session_and_user(&self, session_token: &str) -> Result<Option<(Session, User)>> {
+    async fn do_get_session_and_user(
+        &self,
+        session_token: &str,
+    ) -> Result<Option<(Session, User)>> {
         let mut pipeline = vec![
             doc! { "$match": {
                 "sessionToken": session_token,
@@ -561,12 +814,15 @@ impl Adapter for MongodbAdapter {
         Ok(Some((read_session(&found)?, user)))
     }
 
-    async fn update_session(&self, update: SessionUpdate) -> Result<Option<Session>> {
+    async fn do_update_session(&self, update: SessionUpdate) -> Result<Option<Session>> {
         let mut set = Document::new();
         if let Some(expires) = update.expires {
             set.insert("expires", date(expires));
         }
-        let filter = doc! { "sessionToken": &update.session_token };
+        // An expired session (by the caller's clock: TTL deletion is lazy and
+        // runs on the server's) is neither read nor revived.
+        let now = date(OffsetDateTime::now_utc());
+        let filter = doc! { "sessionToken": &update.session_token, "expires": { "$gt": now } };
         let Some(user_id) = &update.user_id else {
             let found = if set.is_empty() {
                 self.sessions.find_one(filter).await
@@ -616,22 +872,38 @@ impl Adapter for MongodbAdapter {
                     other => break other,
                 }
             }
-        } else if self.user_exists(oid).await? {
-            let updated = self
-                .sessions
-                .find_one_and_update(filter, change)
-                .return_document(ReturnDocument::After)
-                .await
-                .map_err(backend)?;
-            Some(updated)
         } else {
-            None
+            // As `insert_then_recheck`: move, check the new owner again, and
+            // if it has gone meanwhile, delete the session (it would have
+            // been deleted with its owner had the move come first).
+            let (adapter, token) = (self.clone(), update.session_token.clone());
+            detached(async move {
+                if !adapter.user_exists(oid).await? {
+                    return Ok(None);
+                }
+                let updated = adapter
+                    .sessions
+                    .find_one_and_update(filter, change)
+                    .return_document(ReturnDocument::After)
+                    .await
+                    .map_err(backend)?;
+                if updated.is_some() && !adapter.user_exists(oid).await? {
+                    adapter
+                        .sessions
+                        .delete_one(doc! { "sessionToken": token, "userId": oid })
+                        .await
+                        .map_err(backend)?;
+                    return Ok(None);
+                }
+                Ok(Some(updated))
+            })
+            .await?
         };
         let updated = found.ok_or_else(missing)?;
         updated.as_ref().map(read_session).transpose()
     }
 
-    async fn delete_session(&self, session_token: &str) -> Result<Option<Session>> {
+    async fn do_delete_session(&self, session_token: &str) -> Result<Option<Session>> {
         let found = self
             .sessions
             .find_one_and_delete(doc! { "sessionToken": session_token })
@@ -640,7 +912,7 @@ impl Adapter for MongodbAdapter {
         found.as_ref().map(read_session).transpose()
     }
 
-    async fn create_verification_token(
+    async fn do_create_verification_token(
         &self,
         token: VerificationToken,
     ) -> Result<VerificationToken> {
@@ -659,7 +931,7 @@ impl Adapter for MongodbAdapter {
         })
     }
 
-    async fn use_verification_token(
+    async fn do_use_verification_token(
         &self,
         identifier: &str,
         token: &str,
@@ -677,7 +949,7 @@ impl Adapter for MongodbAdapter {
         Ok((token.expires > OffsetDateTime::now_utc()).then_some(token))
     }
 
-    async fn create_authenticator(&self, authenticator: Authenticator) -> Result<Authenticator> {
+    async fn do_create_authenticator(&self, authenticator: Authenticator) -> Result<Authenticator> {
         let user_id = parse_id(&authenticator.user_id).ok_or_else(|| {
             AdapterError::not_found("user", format!("id {:?}", authenticator.user_id))
         })?;
@@ -701,7 +973,7 @@ impl Adapter for MongodbAdapter {
         Ok(authenticator)
     }
 
-    async fn get_authenticator(&self, credential_id: &str) -> Result<Option<Authenticator>> {
+    async fn do_get_authenticator(&self, credential_id: &str) -> Result<Option<Authenticator>> {
         let found = self
             .authenticators
             .find_one(doc! { "credentialID": credential_id })
@@ -710,7 +982,7 @@ impl Adapter for MongodbAdapter {
         found.as_ref().map(read_authenticator).transpose()
     }
 
-    async fn list_authenticators_by_user_id(&self, user_id: &str) -> Result<Vec<Authenticator>> {
+    async fn do_list_authenticators_by_user_id(&self, user_id: &str) -> Result<Vec<Authenticator>> {
         let Some(oid) = parse_id(user_id) else {
             return Ok(Vec::new());
         };
@@ -725,7 +997,7 @@ impl Adapter for MongodbAdapter {
         found.iter().map(read_authenticator).collect()
     }
 
-    async fn update_authenticator_counter(
+    async fn do_update_authenticator_counter(
         &self,
         credential_id: &str,
         new_counter: u32,
@@ -745,7 +1017,7 @@ impl Adapter for MongodbAdapter {
         read_authenticator(&found)
     }
 
-    async fn purge_expired(&self) -> Result<u64> {
+    async fn do_purge_expired(&self) -> Result<u64> {
         let expired = doc! { "expires": { "$lte": date(OffsetDateTime::now_utc()) } };
         let mut removed = 0;
         for collection in [&self.sessions, &self.tokens] {
@@ -756,6 +1028,212 @@ impl Adapter for MongodbAdapter {
             removed += result.deleted_count;
         }
         Ok(removed)
+    }
+}
+
+// ------------------------------------------------------------- trait impl
+
+/// Every call runs under the adapter's operation time limit
+/// (`operation_timeout` of its options): when the server stalls, the call
+/// returns a `Backend` error for which `is_timeout()` is true.
+#[async_trait]
+impl Adapter for MongodbAdapter {
+    async fn create_user(&self, user: NewUser) -> Result<User> {
+        with_timeout(
+            self.operation_timeout,
+            "create_user",
+            self.do_create_user(user),
+        )
+        .await
+    }
+
+    async fn get_user(&self, id: &str) -> Result<Option<User>> {
+        with_timeout(self.operation_timeout, "get_user", self.do_get_user(id)).await
+    }
+
+    async fn get_user_by_email(&self, email: &str) -> Result<Option<User>> {
+        with_timeout(
+            self.operation_timeout,
+            "get_user_by_email",
+            self.do_get_user_by_email(email),
+        )
+        .await
+    }
+
+    async fn get_user_by_account(
+        &self,
+        provider: &str,
+        provider_account_id: &str,
+    ) -> Result<Option<User>> {
+        with_timeout(
+            self.operation_timeout,
+            "get_user_by_account",
+            self.do_get_user_by_account(provider, provider_account_id),
+        )
+        .await
+    }
+
+    async fn update_user(&self, update: UserUpdate) -> Result<User> {
+        with_timeout(
+            self.operation_timeout,
+            "update_user",
+            self.do_update_user(update),
+        )
+        .await
+    }
+
+    async fn delete_user(&self, id: &str) -> Result<Option<User>> {
+        with_timeout(
+            self.operation_timeout,
+            "delete_user",
+            self.do_delete_user(id),
+        )
+        .await
+    }
+
+    async fn link_account(&self, account: Account) -> Result<Account> {
+        with_timeout(
+            self.operation_timeout,
+            "link_account",
+            self.do_link_account(account),
+        )
+        .await
+    }
+
+    async fn unlink_account(
+        &self,
+        provider: &str,
+        provider_account_id: &str,
+    ) -> Result<Option<Account>> {
+        with_timeout(
+            self.operation_timeout,
+            "unlink_account",
+            self.do_unlink_account(provider, provider_account_id),
+        )
+        .await
+    }
+
+    async fn get_account(
+        &self,
+        provider: &str,
+        provider_account_id: &str,
+    ) -> Result<Option<Account>> {
+        with_timeout(
+            self.operation_timeout,
+            "get_account",
+            self.do_get_account(provider, provider_account_id),
+        )
+        .await
+    }
+
+    async fn create_session(&self, session: Session) -> Result<Session> {
+        with_timeout(
+            self.operation_timeout,
+            "create_session",
+            self.do_create_session(session),
+        )
+        .await
+    }
+
+    async fn get_session_and_user(&self, session_token: &str) -> Result<Option<(Session, User)>> {
+        with_timeout(
+            self.operation_timeout,
+            "get_session_and_user",
+            self.do_get_session_and_user(session_token),
+        )
+        .await
+    }
+
+    async fn update_session(&self, update: SessionUpdate) -> Result<Option<Session>> {
+        with_timeout(
+            self.operation_timeout,
+            "update_session",
+            self.do_update_session(update),
+        )
+        .await
+    }
+
+    async fn delete_session(&self, session_token: &str) -> Result<Option<Session>> {
+        with_timeout(
+            self.operation_timeout,
+            "delete_session",
+            self.do_delete_session(session_token),
+        )
+        .await
+    }
+
+    async fn create_verification_token(
+        &self,
+        token: VerificationToken,
+    ) -> Result<VerificationToken> {
+        with_timeout(
+            self.operation_timeout,
+            "create_verification_token",
+            self.do_create_verification_token(token),
+        )
+        .await
+    }
+
+    async fn use_verification_token(
+        &self,
+        identifier: &str,
+        token: &str,
+    ) -> Result<Option<VerificationToken>> {
+        with_timeout(
+            self.operation_timeout,
+            "use_verification_token",
+            self.do_use_verification_token(identifier, token),
+        )
+        .await
+    }
+
+    async fn create_authenticator(&self, authenticator: Authenticator) -> Result<Authenticator> {
+        with_timeout(
+            self.operation_timeout,
+            "create_authenticator",
+            self.do_create_authenticator(authenticator),
+        )
+        .await
+    }
+
+    async fn get_authenticator(&self, credential_id: &str) -> Result<Option<Authenticator>> {
+        with_timeout(
+            self.operation_timeout,
+            "get_authenticator",
+            self.do_get_authenticator(credential_id),
+        )
+        .await
+    }
+
+    async fn list_authenticators_by_user_id(&self, user_id: &str) -> Result<Vec<Authenticator>> {
+        with_timeout(
+            self.operation_timeout,
+            "list_authenticators_by_user_id",
+            self.do_list_authenticators_by_user_id(user_id),
+        )
+        .await
+    }
+
+    async fn update_authenticator_counter(
+        &self,
+        credential_id: &str,
+        new_counter: u32,
+    ) -> Result<Authenticator> {
+        with_timeout(
+            self.operation_timeout,
+            "update_authenticator_counter",
+            self.do_update_authenticator_counter(credential_id, new_counter),
+        )
+        .await
+    }
+
+    async fn purge_expired(&self) -> Result<u64> {
+        with_timeout(
+            self.operation_timeout,
+            "purge_expired",
+            self.do_purge_expired(),
+        )
+        .await
     }
 }
 

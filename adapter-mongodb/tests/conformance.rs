@@ -1,25 +1,43 @@
 //! The whole conformance suite against `MONGODB_URL` (or a `mongo:7`
 //! replica-set container when a Docker engine answers), each case in a
-//! database of its own.
+//! database of its own: once with transactions (the test server reports a
+//! replica set) and once on the standalone path (`transactions(false)`).
 
 use adapter_conformance::servers::{self, Server};
-use adapter_mongodb::MongodbAdapter;
+use adapter_mongodb::{MongoOptions, MongodbAdapter};
 use mongodb::Client;
 use mongodb::options::ClientOptions;
 
-async fn adapter() -> MongodbAdapter {
+/// A new client (pool of 8) on database `database`, not migrated.
+async fn connect(database: &str, transactions: bool) -> MongodbAdapter {
     let url = servers::url(Server::Mongodb).await;
     let mut options = ClientOptions::parse(&url)
         .await
         .unwrap_or_else(|e| panic!("MONGODB_URL is not a MongoDB connection string: {e}"));
     options.max_pool_size = Some(8);
     let client = Client::with_options(options).expect("a MongoDB client");
-    let adapter = MongodbAdapter::from_client(client, &servers::unique_namespace("mg"));
+    let options = MongoOptions::new().transactions(transactions);
+    MongodbAdapter::from_client_with(client, database, &options)
+}
+
+async fn adapter(transactions: bool) -> MongodbAdapter {
+    let adapter = connect(&servers::unique_namespace("mg"), transactions).await;
     adapter
         .migrate()
         .await
         .unwrap_or_else(|e| panic!("cannot migrate on the server at MONGODB_URL: {e}"));
     adapter
+}
+
+/// One new instance (its own client) on the database named `namespace`,
+/// migrated: the suite runs 8 of these at once on one fresh database.
+async fn migrated(
+    namespace: String,
+    transactions: bool,
+) -> Result<MongodbAdapter, auth_core::AdapterError> {
+    let adapter = connect(&namespace, transactions).await;
+    adapter.migrate().await?;
+    Ok(adapter)
 }
 
 /// Drops the case's database, so runs leave nothing behind.
@@ -31,4 +49,40 @@ async fn drop_database(adapter: MongodbAdapter) {
         .unwrap_or_else(|e| panic!("cannot drop the test database: {e}"));
 }
 
-adapter_conformance::conformance_tests!(adapter, teardown = drop_database);
+/// Multi-document writes in transactions (claims on the user document).
+mod with_transactions {
+    use adapter_mongodb::MongodbAdapter;
+
+    async fn adapter() -> MongodbAdapter {
+        super::adapter(true).await
+    }
+
+    async fn migrated(namespace: String) -> Result<MongodbAdapter, auth_core::AdapterError> {
+        super::migrated(namespace, true).await
+    }
+
+    adapter_conformance::conformance_tests!(
+        adapter,
+        teardown = super::drop_database,
+        migrate = migrated
+    );
+}
+
+/// The path of a standalone server: write, check again, undo.
+mod without_transactions {
+    use adapter_mongodb::MongodbAdapter;
+
+    async fn adapter() -> MongodbAdapter {
+        super::adapter(false).await
+    }
+
+    async fn migrated(namespace: String) -> Result<MongodbAdapter, auth_core::AdapterError> {
+        super::migrated(namespace, false).await
+    }
+
+    adapter_conformance::conformance_tests!(
+        adapter,
+        teardown = super::drop_database,
+        migrate = migrated
+    );
+}

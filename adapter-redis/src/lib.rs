@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use auth_core::timestamp::{from_unix_millis, to_unix_millis, truncate_to_millis};
 use auth_core::{
     Account, AccountType, Adapter, AdapterError, Authenticator, NewUser, Result, Session,
-    SessionUpdate, User, UserUpdate, VerificationToken,
+    SessionUpdate, User, UserUpdate, VerificationToken, with_timeout,
 };
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClient;
@@ -45,7 +45,8 @@ const MIN_SERVER_VERSION: (u32, u32) = (6, 2);
 ///
 /// let options = RedisOptions::new()
 ///     .prefix("myapp")
-///     .response_timeout(Duration::from_secs(2));
+///     .response_timeout(Duration::from_secs(2))
+///     .operation_timeout(Duration::from_secs(4));
 /// assert_eq!(options.prefix_str(), "myapp");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,26 +54,49 @@ pub struct RedisOptions {
     prefix: String,
     connection_timeout: Duration,
     response_timeout: Duration,
+    operation_timeout: Duration,
 }
 
+/// The default time one connection attempt may take: 5 s.
+pub const DEFAULT_CONNECTION_TIMEOUT: Duration = Duration::from_secs(5);
+/// The default time the server may take to answer one command: 5 s.
+pub const DEFAULT_RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
+/// The default limit of one adapter call (and of connecting): 10 s.
+pub const DEFAULT_OPERATION_TIMEOUT: Duration = Duration::from_secs(10);
+
 impl Default for RedisOptions {
-    /// Prefix [`DEFAULT_PREFIX`], 5 s to connect, 5 s per response.
+    /// Prefix [`DEFAULT_PREFIX`], 5 s to connect, 5 s per response, 10 s
+    /// per adapter call.
     fn default() -> Self {
         Self {
             prefix: DEFAULT_PREFIX.to_owned(),
-            connection_timeout: Duration::from_secs(5),
-            response_timeout: Duration::from_secs(5),
+            connection_timeout: DEFAULT_CONNECTION_TIMEOUT,
+            response_timeout: DEFAULT_RESPONSE_TIMEOUT,
+            operation_timeout: DEFAULT_OPERATION_TIMEOUT,
         }
     }
 }
 
 impl RedisOptions {
-    /// The defaults: prefix [`DEFAULT_PREFIX`], 5 s to connect, 5 s per
-    /// response (the `redis` crate's own defaults, 1 s and 500 ms, are too
-    /// short for a busy CI machine and for `delete_user` of a user with many
-    /// sessions).
+    /// The defaults: prefix [`DEFAULT_PREFIX`], 5 s to connect
+    /// ([`DEFAULT_CONNECTION_TIMEOUT`]), 5 s per response
+    /// ([`DEFAULT_RESPONSE_TIMEOUT`]; the `redis` crate's own defaults, 1 s
+    /// and 500 ms, are too short for a busy CI machine and for `delete_user`
+    /// of a user with many sessions), 10 s per adapter call
+    /// ([`DEFAULT_OPERATION_TIMEOUT`]).
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The limit of every adapter call (each method of
+    /// [`Adapter`], [`RedisAdapter::migrate`],
+    /// [`RedisAdapter::clear_namespace`]) and of connecting, reconnects and
+    /// retries included. A call that runs out of time returns a `Backend`
+    /// error for which [`is_timeout`](auth_core::AdapterError::is_timeout)
+    /// is true. Default [`DEFAULT_OPERATION_TIMEOUT`] (10 s).
+    pub fn operation_timeout(mut self, limit: Duration) -> Self {
+        self.operation_timeout = limit;
+        self
     }
 
     /// The key prefix: the namespace of this adapter's records. Every key
@@ -84,13 +108,18 @@ impl RedisOptions {
         self
     }
 
-    /// How long one connection attempt may take.
+    /// How long one connection attempt may take (the connection manager's
+    /// and the cluster client's connection timeout). Default
+    /// [`DEFAULT_CONNECTION_TIMEOUT`] (5 s).
     pub fn connection_timeout(mut self, timeout: Duration) -> Self {
         self.connection_timeout = timeout;
         self
     }
 
-    /// How long the server may take to answer one command or script.
+    /// How long the server may take to answer one command or script (the
+    /// connection manager's and the cluster client's response timeout); a
+    /// late answer is a `Backend` error saying the command timed out.
+    /// Default [`DEFAULT_RESPONSE_TIMEOUT`] (5 s).
     pub fn response_timeout(mut self, timeout: Duration) -> Self {
         self.response_timeout = timeout;
         self
@@ -114,6 +143,8 @@ impl RedisOptions {
 pub struct RedisAdapter {
     connection: Connection,
     keys: Keys,
+    /// The limit of every public call.
+    operation_timeout: Duration,
 }
 
 #[derive(Clone)]
@@ -131,6 +162,7 @@ impl fmt::Debug for RedisAdapter {
         f.debug_struct("RedisAdapter")
             .field("prefix", &self.keys.prefix)
             .field("mode", &mode)
+            .field("operation_timeout", &self.operation_timeout)
             .finish()
     }
 }
@@ -156,12 +188,16 @@ impl RedisAdapter {
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(options.connection_timeout))
             .set_response_timeout(Some(options.response_timeout));
-        let manager = ConnectionManager::new_with_config(client, config)
-            .await
-            .map_err(backend)?;
+        let connect = async {
+            ConnectionManager::new_with_config(client, config)
+                .await
+                .map_err(backend)
+        };
+        let manager = with_timeout(options.operation_timeout, "connect", connect).await?;
         Ok(Self {
             connection: Connection::Single(manager),
             keys,
+            operation_timeout: options.operation_timeout,
         })
     }
 
@@ -200,33 +236,46 @@ impl RedisAdapter {
             .response_timeout(options.response_timeout)
             .build()
             .map_err(|_| AdapterError::invalid_input("nodes", "not a valid list of Redis URLs"))?;
-        let connection = client.get_async_connection().await.map_err(backend)?;
+        let connect = async { client.get_async_connection().await.map_err(backend) };
+        let connection = with_timeout(options.operation_timeout, "connect", connect).await?;
         Ok(Self {
             connection: Connection::Cluster(connection),
             keys,
+            operation_timeout: options.operation_timeout,
         })
     }
 
     /// An adapter on an existing single-node [`ConnectionManager`] (its
-    /// timeouts are whatever it was built with), under key prefix `prefix`.
+    /// connection and response timeouts are whatever it was built with),
+    /// under key prefix `prefix`, with the default operation timeout
+    /// (see [`with_operation_timeout`](Self::with_operation_timeout)).
     ///
     /// Errors: `InvalidInput` for a bad prefix (see [`RedisOptions::prefix`]).
     pub fn from_connection_manager(manager: ConnectionManager, prefix: &str) -> Result<Self> {
         Ok(Self {
             connection: Connection::Single(manager),
             keys: Keys::new(prefix)?,
+            operation_timeout: DEFAULT_OPERATION_TIMEOUT,
         })
     }
 
     /// An adapter on an existing [`ClusterConnection`], under key prefix
-    /// `prefix`.
+    /// `prefix`, with the default operation timeout.
     ///
     /// Errors: `InvalidInput` for a bad prefix (see [`RedisOptions::prefix`]).
     pub fn from_cluster_connection(connection: ClusterConnection, prefix: &str) -> Result<Self> {
         Ok(Self {
             connection: Connection::Cluster(connection),
             keys: Keys::new(prefix)?,
+            operation_timeout: DEFAULT_OPERATION_TIMEOUT,
         })
+    }
+
+    /// This adapter with another limit for each call (see
+    /// [`RedisOptions::operation_timeout`]).
+    pub fn with_operation_timeout(mut self, limit: Duration) -> Self {
+        self.operation_timeout = limit;
+        self
     }
 
     /// The key prefix (namespace) of this adapter.
@@ -244,6 +293,15 @@ impl RedisAdapter {
     /// them (a namespace of millions of keys takes seconds, not one blocking
     /// script). Keys written to the namespace while it runs may survive.
     pub async fn clear_namespace(&self) -> Result<u64> {
+        with_timeout(
+            self.operation_timeout,
+            "clear_namespace",
+            self.clear_namespace_unbounded(),
+        )
+        .await
+    }
+
+    async fn clear_namespace_unbounded(&self) -> Result<u64> {
         let pattern = format!("{}*", glob_escape(&self.keys.base));
         let (mut cursor, mut removed) = (String::from("0"), 0u64);
         loop {
@@ -278,8 +336,16 @@ impl RedisAdapter {
     /// idempotent and safe to run at every start. Scripts are reloaded on
     /// demand anyway (after a restart or `SCRIPT FLUSH`).
     ///
+    /// Safe from any number of processes at once: it writes no data, and
+    /// `SCRIPT LOAD` of the same script is idempotent (the script cache is
+    /// keyed by the script's SHA1). Runs under the operation timeout.
+    ///
     /// Errors: `Backend` when a server is older than 6.2 or cannot be reached.
     pub async fn migrate(&self) -> Result<()> {
+        with_timeout(self.operation_timeout, "migrate", self.migrate_unbounded()).await
+    }
+
+    async fn migrate_unbounded(&self) -> Result<()> {
         let info = self
             .connection
             .query(redis::cmd("INFO").arg("server"))
@@ -436,9 +502,9 @@ impl Keys {
 
 // ---------------------------------------------------------------- the trait
 
-#[async_trait]
-impl Adapter for RedisAdapter {
-    async fn create_user(&self, user: NewUser) -> Result<User> {
+/// The calls of the trait, without the time limit.
+impl RedisAdapter {
+    async fn do_create_user(&self, user: NewUser) -> Result<User> {
         let id = uuid::Uuid::new_v4().to_string();
         let user = User {
             email_verified: user.email_verified.map(truncate_to_millis),
@@ -458,7 +524,7 @@ impl Adapter for RedisAdapter {
         }
     }
 
-    async fn get_user(&self, id: &str) -> Result<Option<User>> {
+    async fn do_get_user(&self, id: &str) -> Result<Option<User>> {
         let value = self
             .connection
             .query(redis::cmd("HGETALL").arg(self.keys.user(id)))
@@ -466,14 +532,14 @@ impl Adapter for RedisAdapter {
         Record::decode("user", value)?.map(decode_user).transpose()
     }
 
-    async fn get_user_by_email(&self, email: &str) -> Result<Option<User>> {
+    async fn do_get_user_by_email(&self, email: &str) -> Result<Option<User>> {
         let mut call = SCRIPTS.get_user_by_email.prepare_invoke();
         call.key(self.keys.email(email)).arg(&self.keys.base);
         let value = self.connection.invoke(&call).await?;
         Record::decode("user", value)?.map(decode_user).transpose()
     }
 
-    async fn get_user_by_account(
+    async fn do_get_user_by_account(
         &self,
         provider: &str,
         provider_account_id: &str,
@@ -485,7 +551,7 @@ impl Adapter for RedisAdapter {
         Record::decode("user", value)?.map(decode_user).transpose()
     }
 
-    async fn update_user(&self, update: UserUpdate) -> Result<User> {
+    async fn do_update_user(&self, update: UserUpdate) -> Result<User> {
         let mut set: Vec<(&'static str, String)> = Vec::new();
         let mut clear: Vec<&'static str> = Vec::new();
         let mut change = |field: &'static str, value: Option<Option<String>>| match value {
@@ -532,7 +598,7 @@ impl Adapter for RedisAdapter {
         }
     }
 
-    async fn delete_user(&self, id: &str) -> Result<Option<User>> {
+    async fn do_delete_user(&self, id: &str) -> Result<Option<User>> {
         let mut call = SCRIPTS.delete_user.prepare_invoke();
         call.key(self.keys.user(id))
             .key(self.keys.user_sessions(id))
@@ -544,7 +610,7 @@ impl Adapter for RedisAdapter {
         Record::decode("user", value)?.map(decode_user).transpose()
     }
 
-    async fn link_account(&self, account: Account) -> Result<Account> {
+    async fn do_link_account(&self, account: Account) -> Result<Account> {
         let mut call = SCRIPTS.link_account.prepare_invoke();
         call.key(self.keys.user(&account.user_id))
             .key(
@@ -568,7 +634,7 @@ impl Adapter for RedisAdapter {
         }
     }
 
-    async fn unlink_account(
+    async fn do_unlink_account(
         &self,
         provider: &str,
         provider_account_id: &str,
@@ -583,7 +649,7 @@ impl Adapter for RedisAdapter {
             .transpose()
     }
 
-    async fn get_account(
+    async fn do_get_account(
         &self,
         provider: &str,
         provider_account_id: &str,
@@ -597,7 +663,7 @@ impl Adapter for RedisAdapter {
             .transpose()
     }
 
-    async fn create_session(&self, session: Session) -> Result<Session> {
+    async fn do_create_session(&self, session: Session) -> Result<Session> {
         let session = Session {
             expires: truncate_to_millis(session.expires),
             ..session
@@ -608,7 +674,8 @@ impl Adapter for RedisAdapter {
             .key(self.keys.user_sessions(&session.user_id))
             .arg(&session.session_token)
             .arg(&session.user_id)
-            .arg(to_unix_millis(session.expires));
+            .arg(to_unix_millis(session.expires))
+            .arg(now_millis());
         match reply(self.connection.invoke(&call).await?)? {
             Reply::Ok => Ok(session),
             Reply::NotFound => Err(user_not_found(&session.user_id)),
@@ -617,7 +684,10 @@ impl Adapter for RedisAdapter {
         }
     }
 
-    async fn get_session_and_user(&self, session_token: &str) -> Result<Option<(Session, User)>> {
+    async fn do_get_session_and_user(
+        &self,
+        session_token: &str,
+    ) -> Result<Option<(Session, User)>> {
         let mut call = SCRIPTS.get_session_and_user.prepare_invoke();
         call.key(self.keys.session(session_token))
             .arg(&self.keys.base);
@@ -647,7 +717,7 @@ impl Adapter for RedisAdapter {
         Ok(Some((session, decode_user(user)?)))
     }
 
-    async fn update_session(&self, update: SessionUpdate) -> Result<Option<Session>> {
+    async fn do_update_session(&self, update: SessionUpdate) -> Result<Option<Session>> {
         let expires = update.expires.map(to_unix_millis);
         let mut call = SCRIPTS.update_session.prepare_invoke();
         call.key(self.keys.session(&update.session_token))
@@ -656,7 +726,8 @@ impl Adapter for RedisAdapter {
             .arg(u8::from(expires.is_some()))
             .arg(expires.unwrap_or_default())
             .arg(u8::from(update.user_id.is_some()))
-            .arg(update.user_id.as_deref().unwrap_or_default());
+            .arg(update.user_id.as_deref().unwrap_or_default())
+            .arg(now_millis());
         match reply(self.connection.invoke(&call).await?)? {
             Reply::Data(value) => Record::decode("session", value)?
                 .map(|r| decode_session(&update.session_token, r))
@@ -668,7 +739,7 @@ impl Adapter for RedisAdapter {
         }
     }
 
-    async fn delete_session(&self, session_token: &str) -> Result<Option<Session>> {
+    async fn do_delete_session(&self, session_token: &str) -> Result<Option<Session>> {
         let mut call = SCRIPTS.delete_session.prepare_invoke();
         call.key(self.keys.session(session_token))
             .arg(&self.keys.base)
@@ -680,7 +751,7 @@ impl Adapter for RedisAdapter {
         Ok(session.filter(|s| !is_expired(s.expires)))
     }
 
-    async fn create_verification_token(
+    async fn do_create_verification_token(
         &self,
         token: VerificationToken,
     ) -> Result<VerificationToken> {
@@ -695,7 +766,8 @@ impl Adapter for RedisAdapter {
                 .verification_token(&token.identifier, &token.token),
         )
         .arg(format!("{RECORD_VERSION}:{expires}"))
-        .arg(expires);
+        .arg(expires)
+        .arg(now_millis());
         match reply(self.connection.invoke(&call).await?)? {
             Reply::Ok => Ok(token),
             Reply::Conflict => Err(AdapterError::conflict(
@@ -706,7 +778,7 @@ impl Adapter for RedisAdapter {
         }
     }
 
-    async fn use_verification_token(
+    async fn do_use_verification_token(
         &self,
         identifier: &str,
         token: &str,
@@ -736,7 +808,7 @@ impl Adapter for RedisAdapter {
         }))
     }
 
-    async fn create_authenticator(&self, authenticator: Authenticator) -> Result<Authenticator> {
+    async fn do_create_authenticator(&self, authenticator: Authenticator) -> Result<Authenticator> {
         let mut call = SCRIPTS.create_authenticator.prepare_invoke();
         call.key(self.keys.user(&authenticator.user_id))
             .key(self.keys.authenticator(&authenticator.credential_id))
@@ -751,7 +823,7 @@ impl Adapter for RedisAdapter {
         }
     }
 
-    async fn get_authenticator(&self, credential_id: &str) -> Result<Option<Authenticator>> {
+    async fn do_get_authenticator(&self, credential_id: &str) -> Result<Option<Authenticator>> {
         let value = self
             .connection
             .query(redis::cmd("HGETALL").arg(self.keys.authenticator(credential_id)))
@@ -761,7 +833,7 @@ impl Adapter for RedisAdapter {
             .transpose()
     }
 
-    async fn list_authenticators_by_user_id(&self, user_id: &str) -> Result<Vec<Authenticator>> {
+    async fn do_list_authenticators_by_user_id(&self, user_id: &str) -> Result<Vec<Authenticator>> {
         let mut call = SCRIPTS.list_authenticators.prepare_invoke();
         call.key(self.keys.user_authenticators(user_id))
             .arg(&self.keys.base);
@@ -777,7 +849,7 @@ impl Adapter for RedisAdapter {
         Ok(found)
     }
 
-    async fn update_authenticator_counter(
+    async fn do_update_authenticator_counter(
         &self,
         credential_id: &str,
         counter: u32,
@@ -800,8 +872,214 @@ impl Adapter for RedisAdapter {
     /// (`PEXPIREAT`), and the per-user session indexes are pruned on every
     /// session write: there is nothing left to purge, so this returns 0
     /// without a round trip.
-    async fn purge_expired(&self) -> Result<u64> {
+    async fn do_purge_expired(&self) -> Result<u64> {
         Ok(0)
+    }
+}
+
+// ------------------------------------------------------------- trait impl
+
+/// Every call runs under the adapter's operation time limit
+/// (`operation_timeout` of its options): when the server stalls, the call
+/// returns a `Backend` error for which `is_timeout()` is true.
+#[async_trait]
+impl Adapter for RedisAdapter {
+    async fn create_user(&self, user: NewUser) -> Result<User> {
+        with_timeout(
+            self.operation_timeout,
+            "create_user",
+            self.do_create_user(user),
+        )
+        .await
+    }
+
+    async fn get_user(&self, id: &str) -> Result<Option<User>> {
+        with_timeout(self.operation_timeout, "get_user", self.do_get_user(id)).await
+    }
+
+    async fn get_user_by_email(&self, email: &str) -> Result<Option<User>> {
+        with_timeout(
+            self.operation_timeout,
+            "get_user_by_email",
+            self.do_get_user_by_email(email),
+        )
+        .await
+    }
+
+    async fn get_user_by_account(
+        &self,
+        provider: &str,
+        provider_account_id: &str,
+    ) -> Result<Option<User>> {
+        with_timeout(
+            self.operation_timeout,
+            "get_user_by_account",
+            self.do_get_user_by_account(provider, provider_account_id),
+        )
+        .await
+    }
+
+    async fn update_user(&self, update: UserUpdate) -> Result<User> {
+        with_timeout(
+            self.operation_timeout,
+            "update_user",
+            self.do_update_user(update),
+        )
+        .await
+    }
+
+    async fn delete_user(&self, id: &str) -> Result<Option<User>> {
+        with_timeout(
+            self.operation_timeout,
+            "delete_user",
+            self.do_delete_user(id),
+        )
+        .await
+    }
+
+    async fn link_account(&self, account: Account) -> Result<Account> {
+        with_timeout(
+            self.operation_timeout,
+            "link_account",
+            self.do_link_account(account),
+        )
+        .await
+    }
+
+    async fn unlink_account(
+        &self,
+        provider: &str,
+        provider_account_id: &str,
+    ) -> Result<Option<Account>> {
+        with_timeout(
+            self.operation_timeout,
+            "unlink_account",
+            self.do_unlink_account(provider, provider_account_id),
+        )
+        .await
+    }
+
+    async fn get_account(
+        &self,
+        provider: &str,
+        provider_account_id: &str,
+    ) -> Result<Option<Account>> {
+        with_timeout(
+            self.operation_timeout,
+            "get_account",
+            self.do_get_account(provider, provider_account_id),
+        )
+        .await
+    }
+
+    async fn create_session(&self, session: Session) -> Result<Session> {
+        with_timeout(
+            self.operation_timeout,
+            "create_session",
+            self.do_create_session(session),
+        )
+        .await
+    }
+
+    async fn get_session_and_user(&self, session_token: &str) -> Result<Option<(Session, User)>> {
+        with_timeout(
+            self.operation_timeout,
+            "get_session_and_user",
+            self.do_get_session_and_user(session_token),
+        )
+        .await
+    }
+
+    async fn update_session(&self, update: SessionUpdate) -> Result<Option<Session>> {
+        with_timeout(
+            self.operation_timeout,
+            "update_session",
+            self.do_update_session(update),
+        )
+        .await
+    }
+
+    async fn delete_session(&self, session_token: &str) -> Result<Option<Session>> {
+        with_timeout(
+            self.operation_timeout,
+            "delete_session",
+            self.do_delete_session(session_token),
+        )
+        .await
+    }
+
+    async fn create_verification_token(
+        &self,
+        token: VerificationToken,
+    ) -> Result<VerificationToken> {
+        with_timeout(
+            self.operation_timeout,
+            "create_verification_token",
+            self.do_create_verification_token(token),
+        )
+        .await
+    }
+
+    async fn use_verification_token(
+        &self,
+        identifier: &str,
+        token: &str,
+    ) -> Result<Option<VerificationToken>> {
+        with_timeout(
+            self.operation_timeout,
+            "use_verification_token",
+            self.do_use_verification_token(identifier, token),
+        )
+        .await
+    }
+
+    async fn create_authenticator(&self, authenticator: Authenticator) -> Result<Authenticator> {
+        with_timeout(
+            self.operation_timeout,
+            "create_authenticator",
+            self.do_create_authenticator(authenticator),
+        )
+        .await
+    }
+
+    async fn get_authenticator(&self, credential_id: &str) -> Result<Option<Authenticator>> {
+        with_timeout(
+            self.operation_timeout,
+            "get_authenticator",
+            self.do_get_authenticator(credential_id),
+        )
+        .await
+    }
+
+    async fn list_authenticators_by_user_id(&self, user_id: &str) -> Result<Vec<Authenticator>> {
+        with_timeout(
+            self.operation_timeout,
+            "list_authenticators_by_user_id",
+            self.do_list_authenticators_by_user_id(user_id),
+        )
+        .await
+    }
+
+    async fn update_authenticator_counter(
+        &self,
+        credential_id: &str,
+        new_counter: u32,
+    ) -> Result<Authenticator> {
+        with_timeout(
+            self.operation_timeout,
+            "update_authenticator_counter",
+            self.do_update_authenticator_counter(credential_id, new_counter),
+        )
+        .await
+    }
+
+    async fn purge_expired(&self) -> Result<u64> {
+        with_timeout(
+            self.operation_timeout,
+            "purge_expired",
+            self.do_purge_expired(),
+        )
+        .await
     }
 }
 
@@ -1002,6 +1280,11 @@ fn stored_instant(millis: i64) -> Result<OffsetDateTime> {
 
 fn is_expired(expires: OffsetDateTime) -> bool {
     expires <= OffsetDateTime::now_utc()
+}
+
+/// The caller's clock, as the scripts take it: unix milliseconds.
+fn now_millis() -> i64 {
+    to_unix_millis(OffsetDateTime::now_utc())
 }
 
 // ----------------------------------------------------------- error mapping

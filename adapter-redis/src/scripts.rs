@@ -9,19 +9,14 @@
 //!   so they hash to the same cluster slot as `KEYS`.
 //! - Outcomes other than data are status replies: `OK`, `CONFLICT`,
 //!   `NOTFOUND`; "nothing there" is a nil reply.
-//! - "Now" is the server's clock (`TIME`), the clock `PEXPIREAT` uses.
+//! - "Now" is the caller's clock: the adapter passes
+//!   `OffsetDateTime::now_utc()` as unix milliseconds (never the server's
+//!   `TIME`), so whether a record has expired is decided as everywhere else
+//!   in the adapter. `PEXPIREAT` at `expires` only removes what has expired.
 
 use std::sync::LazyLock;
 
 use redis::Script;
-
-/// Lua helpers prepended to the scripts that need them.
-const NOW_MS: &str = r"
-local function now_ms()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
-";
 
 /// Drops expired entries from a per-user session index and lets the index
 /// itself expire with its last session, so it never outgrows the live
@@ -190,14 +185,14 @@ return account
     ),
 
     // KEYS: user, session, user-sessions. ARGV: token, user id, expires
-    // (unix ms). Reply: NOTFOUND, CONFLICT or OK. A session that has
-    // already expired is not written at all.
+    // (unix ms), now (unix ms). Reply: NOTFOUND, CONFLICT or OK. A session
+    // that has already expired is not written at all.
     create_session: Script::new(&format!(
-        "{NOW_MS}{PRUNE_SESSION_INDEX}{}",
+        "{PRUNE_SESSION_INDEX}{}",
         r"
 if redis.call('EXISTS', KEYS[1]) == 0 then return {ok = 'NOTFOUND'} end
 if redis.call('EXISTS', KEYS[2]) == 1 then return {ok = 'CONFLICT'} end
-local now = now_ms()
+local now = tonumber(ARGV[4])
 if tonumber(ARGV[3]) > now then
   redis.call('HSET', KEYS[2], 'v', '1', 'userId', ARGV[2], 'expires', ARGV[3])
   redis.call('PEXPIREAT', KEYS[2], ARGV[3])
@@ -223,14 +218,19 @@ return {session, {}}
     ),
 
     // KEYS: session. ARGV: key base, token, has expires (0|1), expires,
-    // has user (0|1), user id. Reply: nil (unknown token), NOTFOUND (no such
-    // new user; nothing changed), or the updated session hash. A session
-    // moved into the past is removed, and its hash is still returned.
+    // has user (0|1), user id, now (unix ms). Reply: nil (unknown token, or
+    // a session that has expired: it is left as it is, never revived),
+    // NOTFOUND (no such new user; nothing changed), or the updated session
+    // hash. A session moved into the past is removed, and its hash is still
+    // returned.
     update_session: Script::new(&format!(
-        "{NOW_MS}{PRUNE_SESSION_INDEX}{}",
+        "{PRUNE_SESSION_INDEX}{}",
         r"
 local old_user = redis.call('HGET', KEYS[1], 'userId')
 if not old_user then return false end
+local now = tonumber(ARGV[7])
+local stored = tonumber(redis.call('HGET', KEYS[1], 'expires'))
+if not stored or stored <= now then return false end
 local base, token = ARGV[1], ARGV[2]
 local user, expires = old_user, redis.call('HGET', KEYS[1], 'expires')
 if ARGV[5] == '1' then
@@ -238,7 +238,6 @@ if ARGV[5] == '1' then
   if redis.call('EXISTS', base .. 'user:' .. user) == 0 then return {ok = 'NOTFOUND'} end
 end
 if ARGV[3] == '1' then expires = ARGV[4] end
-local now = now_ms()
 local index = base .. 'user-sessions:' .. user
 if user ~= old_user then
   redis.call('ZREM', base .. 'user-sessions:' .. old_user, token)
@@ -270,18 +269,18 @@ return session
 ",
     ),
 
-    // KEYS: verification token. ARGV: stored value, expires (unix ms).
-    // Reply: CONFLICT or OK. A token that has already expired is not written.
-    create_verification_token: Script::new(&format!(
-        "{NOW_MS}{}",
+    // KEYS: verification token. ARGV: stored value, expires (unix ms), now
+    // (unix ms). Reply: CONFLICT or OK. A token that has already expired is
+    // not written.
+    create_verification_token: Script::new(
         r"
 if redis.call('EXISTS', KEYS[1]) == 1 then return {ok = 'CONFLICT'} end
-if tonumber(ARGV[2]) > now_ms() then
+if tonumber(ARGV[2]) > tonumber(ARGV[3]) then
   redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2])
 end
 return {ok = 'OK'}
-"
-    )),
+",
+    ),
 
     // KEYS: user, authenticator, user-authenticators. ARGV: credential id,
     // field/value pairs of the authenticator hash.

@@ -17,7 +17,17 @@ mod single {
         adapter
     }
 
-    adapter_conformance::conformance_tests!(adapter, teardown = super::clear);
+    /// One new connection to the namespace (key prefix) `namespace`,
+    /// migrated: the suite runs 8 of these at once.
+    async fn migrated(namespace: String) -> Result<RedisAdapter, auth_core::AdapterError> {
+        let url = servers::url(Server::Redis).await;
+        let adapter =
+            RedisAdapter::connect_with(&url, &RedisOptions::new().prefix(namespace)).await?;
+        adapter.migrate().await?;
+        Ok(adapter)
+    }
+
+    adapter_conformance::conformance_tests!(adapter, teardown = super::clear, migrate = migrated);
 }
 
 /// The suite against the local Redis Cluster named by `REDIS_CLUSTER_URLS`.
@@ -52,7 +62,16 @@ mod cluster {
         adapter
     }
 
-    adapter_conformance::conformance_tests!(adapter, teardown = super::clear);
+    /// One new cluster connection to the namespace (key prefix)
+    /// `namespace`, migrated: the suite runs 8 of these at once.
+    async fn migrated(namespace: String) -> Result<RedisAdapter, auth_core::AdapterError> {
+        let options = RedisOptions::new().prefix(namespace);
+        let adapter = RedisAdapter::connect_cluster_with(node_urls(), &options).await?;
+        adapter.migrate().await?;
+        Ok(adapter)
+    }
+
+    adapter_conformance::conformance_tests!(adapter, teardown = super::clear, migrate = migrated);
 }
 
 /// Removes the case's keys, so runs leave nothing behind.
