@@ -16,6 +16,11 @@ use serde::de::DeserializeOwned;
 
 pub use auth_jwt;
 
+#[cfg(feature = "engine")]
+pub mod engine;
+#[cfg(feature = "engine")]
+pub use auth_engine;
+
 /// Reads the session token of the Next.js app's users from a request.
 ///
 /// It looks for the session cookie under both names (`__Secure-` first),
