@@ -58,6 +58,7 @@ macro_rules! for_each_case {
             get_user_by_account_finds_the_owner,
             get_account_needs_both_provider_and_id,
             unlink_account_returns_what_it_removed,
+            list_accounts_by_user_id_returns_exactly_the_users_own,
             // sessions
             create_session_and_get_it_with_its_user,
             create_session_for_missing_user_is_not_found,
@@ -69,6 +70,7 @@ macro_rules! for_each_case {
             update_session_to_missing_user_is_not_found,
             update_session_of_unknown_token_is_none,
             delete_session_returns_what_it_removed,
+            list_sessions_by_user_id_returns_the_users_live_sessions,
             // verification tokens
             create_verification_token_and_use_it,
             create_verification_token_twice_conflicts,
@@ -194,6 +196,35 @@ fn token_of(identifier: &str, expires: OffsetDateTime) -> VerificationToken {
         token: unique("vt"),
         expires,
     }
+}
+
+/// The user's accounts from `list_accounts_by_user_id`, sorted by key so
+/// lists compare whatever order the adapter returns.
+async fn accounts_of(adapter: &dyn Adapter, user_id: &str) -> Vec<Account> {
+    let mut listed = adapter
+        .list_accounts_by_user_id(user_id)
+        .await
+        .unwrap_or_else(|e| panic!("list_accounts_by_user_id({user_id:?}) failed: {e}"));
+    listed.sort_by(|x, y| {
+        (&x.provider, &x.provider_account_id).cmp(&(&y.provider, &y.provider_account_id))
+    });
+    listed
+}
+
+/// The user's sessions from `list_sessions_by_user_id`, sorted by token.
+async fn sessions_of(adapter: &dyn Adapter, user_id: &str) -> Vec<Session> {
+    let mut listed = adapter
+        .list_sessions_by_user_id(user_id)
+        .await
+        .unwrap_or_else(|e| panic!("list_sessions_by_user_id({user_id:?}) failed: {e}"));
+    listed.sort_by(|x, y| x.session_token.cmp(&y.session_token));
+    listed
+}
+
+/// `items` sorted by `key`, to compare with a sorted listing.
+fn sorted_by<T, K: Ord>(mut items: Vec<T>, key: impl Fn(&T) -> K) -> Vec<T> {
+    items.sort_by_key(|item| key(item));
+    items
 }
 
 #[track_caller]
@@ -1077,6 +1108,75 @@ pub async fn unlink_account_returns_what_it_removed(adapter: Arc<dyn Adapter>) {
     );
 }
 
+/// `list_accounts_by_user_id`: every account of the user and none of
+/// another's; empty for a user without accounts and for unknown or
+/// malformed ids; an unlinked account leaves the list, and one relinked to
+/// another user is listed under its new owner only.
+pub async fn list_accounts_by_user_id_returns_exactly_the_users_own(adapter: Arc<dyn Adapter>) {
+    let a = user(&*adapter, "two-accounts").await;
+    let b = user(&*adapter, "one-account").await;
+    let c = user(&*adapter, "no-account").await;
+    let github = account(&*adapter, &a.id, "github").await;
+    let google = account(&*adapter, &a.id, "google").await;
+    let b_github = account(&*adapter, &b.id, "github").await;
+    let by_key = |x: &Account| (x.provider.clone(), x.provider_account_id.clone());
+
+    assert_eq!(
+        accounts_of(&*adapter, &a.id).await,
+        sorted_by(vec![github.clone(), google.clone()], by_key),
+        "expected user A's two accounts (github, google), every field as linked, and no other user's"
+    );
+    assert_eq!(
+        accounts_of(&*adapter, &b.id).await,
+        vec![b_github.clone()],
+        "expected user B's one account only, not user A's accounts of the same provider"
+    );
+    assert_eq!(
+        accounts_of(&*adapter, &c.id).await,
+        vec![],
+        "expected an empty list for a user without accounts"
+    );
+    let unknown = unique("no-such-user");
+    for id in NEVER_ISSUED_IDS.iter().copied().chain([unknown.as_str()]) {
+        assert_eq!(
+            accounts_of(&*adapter, id).await,
+            vec![],
+            "expected an empty list (not an error, not others' accounts) for the unknown id {id:?}"
+        );
+    }
+
+    // Unlinked: gone from the list, the other account stays.
+    adapter
+        .unlink_account("github", &github.provider_account_id)
+        .await
+        .unwrap()
+        .expect("the github account is linked");
+    assert_eq!(
+        accounts_of(&*adapter, &a.id).await,
+        vec![google.clone()],
+        "expected only user A's google account after unlinking its github account"
+    );
+
+    // Relinked to B: listed under B only.
+    let relinked = adapter
+        .link_account(Account {
+            user_id: b.id.clone(),
+            ..github.clone()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        accounts_of(&*adapter, &a.id).await,
+        vec![google],
+        "expected the account relinked to user B to be gone from user A's list"
+    );
+    assert_eq!(
+        accounts_of(&*adapter, &b.id).await,
+        sorted_by(vec![b_github, relinked], by_key),
+        "expected user B's list to hold its own account and the one relinked to it"
+    );
+}
+
 // ----------------------------------------------------------------- sessions
 
 /// Auth.js `createSession`/`getSessionAndUser`: the session comes back with
@@ -1362,6 +1462,103 @@ pub async fn delete_session_returns_what_it_removed(adapter: Arc<dyn Adapter>) {
         adapter.get_user(&u.id).await.unwrap(),
         Some(u),
         "deleting a session removed its user"
+    );
+}
+
+/// `list_sessions_by_user_id`: the user's sessions that have not expired,
+/// none of another's; an expired session is never listed (even before it is
+/// removed, and once its expiry passes); a deleted session leaves the list;
+/// a session moved to another user is listed under its new owner only;
+/// unknown ids list nothing.
+pub async fn list_sessions_by_user_id_returns_the_users_live_sessions(adapter: Arc<dyn Adapter>) {
+    let a = user(&*adapter, "sessions-a").await;
+    let b = user(&*adapter, "sessions-b").await;
+    let c = user(&*adapter, "no-sessions").await;
+    let first = session(&*adapter, &a.id).await;
+    let second = session(&*adapter, &a.id).await;
+    for expires in [
+        now_ms() - Duration::seconds(1),
+        now_ms() - Duration::days(400),
+        datetime!(1970-01-01 0:00 UTC),
+    ] {
+        adapter
+            .create_session(session_of(&a.id, expires))
+            .await
+            .unwrap();
+    }
+    let b_session = session(&*adapter, &b.id).await;
+    let by_token = |x: &Session| x.session_token.clone();
+
+    assert_eq!(
+        sessions_of(&*adapter, &a.id).await,
+        sorted_by(vec![first.clone(), second.clone()], by_token),
+        "expected user A's two live sessions only: none of its expired ones, none of user B's"
+    );
+    assert_eq!(
+        sessions_of(&*adapter, &b.id).await,
+        vec![b_session.clone()],
+        "expected user B's one session only"
+    );
+    assert_eq!(
+        sessions_of(&*adapter, &c.id).await,
+        vec![],
+        "expected an empty list for a user without sessions"
+    );
+    let unknown = unique("no-such-user");
+    for id in NEVER_ISSUED_IDS.iter().copied().chain([unknown.as_str()]) {
+        assert_eq!(
+            sessions_of(&*adapter, id).await,
+            vec![],
+            "expected an empty list (not an error, not others' sessions) for the unknown id {id:?}"
+        );
+    }
+
+    // Signed out of one: gone from the list.
+    adapter
+        .delete_session(&first.session_token)
+        .await
+        .unwrap()
+        .expect("the first session exists");
+    assert_eq!(
+        sessions_of(&*adapter, &a.id).await,
+        vec![second.clone()],
+        "expected only user A's second session after deleting the first"
+    );
+
+    // Moved to B: listed under B only.
+    let moved = adapter
+        .update_session(SessionUpdate {
+            session_token: second.session_token.clone(),
+            expires: None,
+            user_id: Some(b.id.clone()),
+        })
+        .await
+        .unwrap()
+        .expect("the second session is live");
+    assert_eq!(
+        sessions_of(&*adapter, &a.id).await,
+        vec![],
+        "expected the session moved to user B to be gone from user A's list"
+    );
+    assert_eq!(
+        sessions_of(&*adapter, &b.id).await,
+        sorted_by(vec![b_session.clone(), moved], by_token),
+        "expected user B's list to hold its own session and the one moved to it"
+    );
+
+    // Live now, expired two seconds later: listed, then not.
+    let soon = session_of(&c.id, now_ms() + Duration::seconds(2));
+    adapter.create_session(soon.clone()).await.unwrap();
+    assert_eq!(
+        sessions_of(&*adapter, &c.id).await,
+        vec![soon],
+        "expected a session that expires in two seconds to be listed"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+    assert_eq!(
+        sessions_of(&*adapter, &c.id).await,
+        vec![],
+        "expected a session to leave the list once its expiry passed"
     );
 }
 

@@ -130,6 +130,15 @@ pub enum Fault {
     /// `migrate` reads the schema version, yields, then writes it: two
     /// instances migrating at once both try to create the schema.
     RacyMigrate,
+    /// `list_accounts_by_user_id` ignores the user id: every account in the
+    /// store is listed.
+    ListsOtherUsersAccounts,
+    /// `list_sessions_by_user_id` ignores `expires`.
+    ListsExpiredSessions,
+    /// `unlink_account` and `update_session` moving a session leave the key
+    /// in its old owner's index, and the list methods trust that index
+    /// without checking each record's current owner.
+    ListsThroughStaleOwnerIndex,
 }
 
 /// Ids are unique across every adapter in the process, as a database's
@@ -469,6 +478,7 @@ impl Adapter for MemoryAdapter {
         let removed = state.accounts.remove(&k);
         if let Some(account) = &removed
             && !self.has(Fault::UnlinkKeepsOwnerIndex)
+            && !self.has(Fault::ListsThroughStaleOwnerIndex)
             && let Some(owned) = state.owned.get_mut(&account.user_id)
         {
             owned.accounts.remove(&k);
@@ -486,6 +496,26 @@ impl Adapter for MemoryAdapter {
             .accounts
             .get(&key(provider, provider_account_id))
             .cloned())
+    }
+
+    async fn list_accounts_by_user_id(&self, user_id: &str) -> Result<Vec<Account>> {
+        let state = self.lock();
+        if self.has(Fault::ListsOtherUsersAccounts) {
+            return Ok(state.accounts.values().cloned().collect());
+        }
+        let Some(owned) = state.owned.get(user_id) else {
+            return Ok(Vec::new());
+        };
+        // Through the user's index, checking each account's current owner:
+        // an index entry left behind by mistake never lists another's.
+        let trust_index = self.has(Fault::ListsThroughStaleOwnerIndex);
+        Ok(owned
+            .accounts
+            .iter()
+            .filter_map(|k| state.accounts.get(k))
+            .filter(|a| trust_index || a.user_id == user_id)
+            .cloned()
+            .collect())
     }
 
     async fn create_session(&self, session: Session) -> Result<Session> {
@@ -542,6 +572,7 @@ impl Adapter for MemoryAdapter {
         SessionUpdate { expires, ..update }.apply_to(&mut session);
         if session.user_id != current.user_id {
             if !self.has(Fault::MovedSessionKeepsOwnerIndex)
+                && !self.has(Fault::ListsThroughStaleOwnerIndex)
                 && let Some(owned) = state.owned.get_mut(&current.user_id)
             {
                 owned.sessions.remove(&session.session_token);
@@ -565,6 +596,24 @@ impl Adapter for MemoryAdapter {
             owned.sessions.remove(session_token);
         }
         Ok(removed)
+    }
+
+    async fn list_sessions_by_user_id(&self, user_id: &str) -> Result<Vec<Session>> {
+        let now = OffsetDateTime::now_utc();
+        let state = self.lock();
+        let Some(owned) = state.owned.get(user_id) else {
+            return Ok(Vec::new());
+        };
+        let trust_index = self.has(Fault::ListsThroughStaleOwnerIndex);
+        let serve_expired = self.has(Fault::ListsExpiredSessions);
+        Ok(owned
+            .sessions
+            .iter()
+            .filter_map(|token| state.sessions.get(token))
+            .filter(|s| trust_index || s.user_id == user_id)
+            .filter(|s| serve_expired || s.expires > now)
+            .cloned()
+            .collect())
     }
 
     async fn create_verification_token(

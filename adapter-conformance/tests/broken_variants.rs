@@ -218,6 +218,38 @@ fn delete_releasing_a_stale_email_is_caught() {
 }
 
 #[test]
+fn listing_other_users_accounts_is_caught() {
+    caught(
+        Fault::ListsOtherUsersAccounts,
+        "list_accounts_by_user_id_returns_exactly_the_users_own",
+        cases::list_accounts_by_user_id_returns_exactly_the_users_own,
+    );
+}
+
+#[test]
+fn listing_expired_sessions_is_caught() {
+    caught(
+        Fault::ListsExpiredSessions,
+        "list_sessions_by_user_id_returns_the_users_live_sessions",
+        cases::list_sessions_by_user_id_returns_the_users_live_sessions,
+    );
+}
+
+#[test]
+fn listing_through_a_stale_owner_index_is_caught() {
+    caught(
+        Fault::ListsThroughStaleOwnerIndex,
+        "list_accounts_by_user_id_returns_exactly_the_users_own",
+        cases::list_accounts_by_user_id_returns_exactly_the_users_own,
+    );
+    caught(
+        Fault::ListsThroughStaleOwnerIndex,
+        "list_sessions_by_user_id_returns_the_users_live_sessions",
+        cases::list_sessions_by_user_id_returns_the_users_live_sessions,
+    );
+}
+
+#[test]
 fn racy_migrate_is_caught() {
     let result = adapter_conformance::check_concurrent_migrate(
         |namespace: String| async move {

@@ -773,6 +773,22 @@ impl MongodbAdapter {
         found.as_ref().map(read_account).transpose()
     }
 
+    async fn do_list_accounts_by_user_id(&self, user_id: &str) -> Result<Vec<Account>> {
+        let Some(oid) = parse_id(user_id) else {
+            return Ok(Vec::new());
+        };
+        // On the `{ userId: 1 }` index.
+        let found: Vec<Document> = self
+            .accounts
+            .find(doc! { "userId": oid })
+            .await
+            .map_err(backend)?
+            .try_collect()
+            .await
+            .map_err(backend)?;
+        found.iter().map(read_account).collect()
+    }
+
     async fn do_create_session(&self, session: Session) -> Result<Session> {
         let user_id = parse_id(&session.user_id)
             .ok_or_else(|| AdapterError::not_found("user", format!("id {:?}", session.user_id)))?;
@@ -910,6 +926,28 @@ impl MongodbAdapter {
             .await
             .map_err(backend)?;
         found.as_ref().map(read_session).transpose()
+    }
+
+    async fn do_list_sessions_by_user_id(&self, user_id: &str) -> Result<Vec<Session>> {
+        let Some(oid) = parse_id(user_id) else {
+            return Ok(Vec::new());
+        };
+        // On the `{ userId: 1 }` index. TTL deletion is lazy and runs on the
+        // server's clock: expired sessions may still be there, so the
+        // caller's clock filters them out.
+        let live = doc! {
+            "userId": oid,
+            "expires": { "$gt": date(OffsetDateTime::now_utc()) },
+        };
+        let found: Vec<Document> = self
+            .sessions
+            .find(live)
+            .await
+            .map_err(backend)?
+            .try_collect()
+            .await
+            .map_err(backend)?;
+        found.iter().map(read_session).collect()
     }
 
     async fn do_create_verification_token(
@@ -1126,6 +1164,15 @@ impl Adapter for MongodbAdapter {
         .await
     }
 
+    async fn list_accounts_by_user_id(&self, user_id: &str) -> Result<Vec<Account>> {
+        with_timeout(
+            self.operation_timeout,
+            "list_accounts_by_user_id",
+            self.do_list_accounts_by_user_id(user_id),
+        )
+        .await
+    }
+
     async fn create_session(&self, session: Session) -> Result<Session> {
         with_timeout(
             self.operation_timeout,
@@ -1158,6 +1205,15 @@ impl Adapter for MongodbAdapter {
             self.operation_timeout,
             "delete_session",
             self.do_delete_session(session_token),
+        )
+        .await
+    }
+
+    async fn list_sessions_by_user_id(&self, user_id: &str) -> Result<Vec<Session>> {
+        with_timeout(
+            self.operation_timeout,
+            "list_sessions_by_user_id",
+            self.do_list_sessions_by_user_id(user_id),
         )
         .await
     }

@@ -16,7 +16,12 @@ async fn connect(database: &str, transactions: bool) -> MongodbAdapter {
         .unwrap_or_else(|e| panic!("MONGODB_URL is not a MongoDB connection string: {e}"));
     options.max_pool_size = Some(8);
     let client = Client::with_options(options).expect("a MongoDB client");
-    let options = MongoOptions::new().transactions(transactions);
+    // The test server (SecantusDB, in Python) serves the whole suite at
+    // once on a 2-core machine: give each call far more than the 10 s
+    // default. The limit itself is tested in tests/hardening.rs.
+    let options = MongoOptions::new()
+        .transactions(transactions)
+        .operation_timeout(std::time::Duration::from_secs(90));
     MongodbAdapter::from_client_with(client, database, &options)
 }
 

@@ -1314,6 +1314,26 @@ impl Adapter for MysqlAdapter {
         .await
     }
 
+    async fn list_accounts_by_user_id(&self, user_id: &str) -> Result<Vec<Account>> {
+        self.guard("list_accounts_by_user_id", async {
+            // On `Account_userId_idx`; the binary comparison keeps the match
+            // exact under any collation.
+            let rows = sqlx::query(
+                "SELECT `userId`, `type`, `provider`, `providerAccountId`, `refresh_token`, \
+                 `access_token`, `expires_at`, `token_type`, `scope`, `id_token`, \
+                 `session_state` FROM `Account` \
+                 WHERE `userId` = ? AND `userId` = CAST(? AS BINARY)",
+            )
+            .bind(user_id)
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(AdapterError::backend)?;
+            rows.iter().map(account_row).collect()
+        })
+        .await
+    }
+
     async fn create_session(&self, session: Session) -> Result<Session> {
         self.guard("create_session", async {
             check_key("session_token", &session.session_token)?;
@@ -1449,6 +1469,34 @@ impl Adapter for MysqlAdapter {
                 }
             }
             Err(gave_up("delete_session"))
+        })
+        .await
+    }
+
+    async fn list_sessions_by_user_id(&self, user_id: &str) -> Result<Vec<Session>> {
+        self.guard("list_sessions_by_user_id", async {
+            let now = now()?;
+            // On `Session_userId_idx`, with expiry judged by the caller's
+            // clock.
+            let rows = sqlx::query(
+                "SELECT `sessionToken`, `userId`, `expires` FROM `Session` \
+                 WHERE `userId` = ? AND `userId` = CAST(? AS BINARY) AND `expires` > ?",
+            )
+            .bind(user_id)
+            .bind(user_id)
+            .bind(now)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(AdapterError::backend)?;
+            rows.iter()
+                .map(|row| {
+                    Ok(Session {
+                        session_token: get(row, 0)?,
+                        user_id: get(row, 1)?,
+                        expires: instant(row, 2)?,
+                    })
+                })
+                .collect()
         })
         .await
     }

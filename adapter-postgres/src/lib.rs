@@ -966,6 +966,26 @@ impl PostgresAdapter {
         .transpose()
     }
 
+    async fn list_accounts_by_user_id_call(&self, user_id: &str) -> Result<Vec<Account>> {
+        if unstorable_key(user_id) {
+            return Ok(Vec::new());
+        }
+        // On "Account_userId_idx".
+        sqlx::query(
+            r#"SELECT "userId", "type", "provider", "providerAccountId", "refresh_token",
+                   "access_token", "expires_at", "token_type", "scope", "id_token",
+                   "session_state"
+               FROM "Account" WHERE "userId" = $1"#,
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?
+        .iter()
+        .map(account_from_row)
+        .collect()
+    }
+
     async fn create_session_call(&self, session: Session) -> Result<Session> {
         storable("sessionToken", session.session_token.as_str())?;
         storable("userId", session.user_id.as_str())?;
@@ -1061,6 +1081,26 @@ impl PostgresAdapter {
         .as_ref()
         .map(session_from_row)
         .transpose()
+    }
+
+    async fn list_sessions_by_user_id_call(&self, user_id: &str) -> Result<Vec<Session>> {
+        if unstorable_key(user_id) {
+            return Ok(Vec::new());
+        }
+        // On "Session_userId_idx"; expiry by the caller's clock.
+        let now = OffsetDateTime::now_utc();
+        sqlx::query(
+            r#"SELECT "sessionToken", "userId", "expires" FROM "Session"
+               WHERE "userId" = $1 AND "expires" > $2"#,
+        )
+        .bind(user_id)
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?
+        .iter()
+        .map(session_from_row)
+        .collect()
     }
 
     async fn create_verification_token_call(
@@ -1317,6 +1357,14 @@ impl Adapter for PostgresAdapter {
         .await
     }
 
+    async fn list_accounts_by_user_id(&self, user_id: &str) -> Result<Vec<Account>> {
+        self.run(
+            "list_accounts_by_user_id",
+            self.list_accounts_by_user_id_call(user_id),
+        )
+        .await
+    }
+
     async fn create_session(&self, session: Session) -> Result<Session> {
         self.run("create_session", self.create_session_call(session))
             .await
@@ -1338,6 +1386,14 @@ impl Adapter for PostgresAdapter {
     async fn delete_session(&self, session_token: &str) -> Result<Option<Session>> {
         self.run("delete_session", self.delete_session_call(session_token))
             .await
+    }
+
+    async fn list_sessions_by_user_id(&self, user_id: &str) -> Result<Vec<Session>> {
+        self.run(
+            "list_sessions_by_user_id",
+            self.list_sessions_by_user_id_call(user_id),
+        )
+        .await
     }
 
     async fn create_verification_token(

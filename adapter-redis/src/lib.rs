@@ -663,6 +663,24 @@ impl RedisAdapter {
             .transpose()
     }
 
+    async fn do_list_accounts_by_user_id(&self, user_id: &str) -> Result<Vec<Account>> {
+        // One script: the user's account index, then each account hash.
+        let mut call = SCRIPTS.list_accounts.prepare_invoke();
+        call.key(self.keys.user_accounts(user_id))
+            .arg(&self.keys.base)
+            .arg(user_id);
+        let Value::Array(items) = self.connection.invoke(&call).await? else {
+            return Err(malformed("account list"));
+        };
+        let mut found = Vec::with_capacity(items.len());
+        for item in items {
+            if let Some(record) = Record::decode("account", item)? {
+                found.push(decode_account(record)?);
+            }
+        }
+        Ok(found)
+    }
+
     async fn do_create_session(&self, session: Session) -> Result<Session> {
         let session = Session {
             expires: truncate_to_millis(session.expires),
@@ -749,6 +767,40 @@ impl RedisAdapter {
             .map(|r| decode_session(session_token, r))
             .transpose()?;
         Ok(session.filter(|s| !is_expired(s.expires)))
+    }
+
+    async fn do_list_sessions_by_user_id(&self, user_id: &str) -> Result<Vec<Session>> {
+        // One script: the live range of the user's session index (scored by
+        // expiry), then each session hash.
+        let now = OffsetDateTime::now_utc();
+        let mut call = SCRIPTS.list_sessions.prepare_invoke();
+        call.key(self.keys.user_sessions(user_id))
+            .arg(&self.keys.base)
+            .arg(user_id)
+            .arg(to_unix_millis(now));
+        let Value::Array(items) = self.connection.invoke(&call).await? else {
+            return Err(malformed("session list"));
+        };
+        let mut found = Vec::with_capacity(items.len());
+        for item in items {
+            let Value::Array(pair) = item else {
+                return Err(malformed("session list"));
+            };
+            let [Value::BulkString(token), hash] =
+                <[Value; 2]>::try_from(pair).map_err(|_| malformed("session list"))?
+            else {
+                return Err(malformed("session list"));
+            };
+            let token = String::from_utf8(token).map_err(|_| malformed("session list"))?;
+            if let Some(record) = Record::decode("session", hash)? {
+                let session = decode_session(&token, record)?;
+                // Expiry by the caller's clock, read when the call started.
+                if session.expires > now {
+                    found.push(session);
+                }
+            }
+        }
+        Ok(found)
     }
 
     async fn do_create_verification_token(
@@ -972,6 +1024,15 @@ impl Adapter for RedisAdapter {
         .await
     }
 
+    async fn list_accounts_by_user_id(&self, user_id: &str) -> Result<Vec<Account>> {
+        with_timeout(
+            self.operation_timeout,
+            "list_accounts_by_user_id",
+            self.do_list_accounts_by_user_id(user_id),
+        )
+        .await
+    }
+
     async fn create_session(&self, session: Session) -> Result<Session> {
         with_timeout(
             self.operation_timeout,
@@ -1004,6 +1065,15 @@ impl Adapter for RedisAdapter {
             self.operation_timeout,
             "delete_session",
             self.do_delete_session(session_token),
+        )
+        .await
+    }
+
+    async fn list_sessions_by_user_id(&self, user_id: &str) -> Result<Vec<Session>> {
+        with_timeout(
+            self.operation_timeout,
+            "list_sessions_by_user_id",
+            self.do_list_sessions_by_user_id(user_id),
         )
         .await
     }

@@ -40,10 +40,12 @@ pub(crate) struct Scripts {
     pub delete_user: Script,
     pub link_account: Script,
     pub unlink_account: Script,
+    pub list_accounts: Script,
     pub create_session: Script,
     pub get_session_and_user: Script,
     pub update_session: Script,
     pub delete_session: Script,
+    pub list_sessions: Script,
     pub create_verification_token: Script,
     pub create_authenticator: Script,
     pub list_authenticators: Script,
@@ -53,7 +55,7 @@ pub(crate) struct Scripts {
 
 impl Scripts {
     /// All scripts, for `SCRIPT LOAD` in `migrate`.
-    pub(crate) fn all(&self) -> [&Script; 15] {
+    pub(crate) fn all(&self) -> [&Script; 17] {
         [
             &self.create_user,
             &self.get_user_by_email,
@@ -62,10 +64,12 @@ impl Scripts {
             &self.delete_user,
             &self.link_account,
             &self.unlink_account,
+            &self.list_accounts,
             &self.create_session,
             &self.get_session_and_user,
             &self.update_session,
             &self.delete_session,
+            &self.list_sessions,
             &self.create_verification_token,
             &self.create_authenticator,
             &self.list_authenticators,
@@ -184,6 +188,22 @@ return account
 ",
     ),
 
+    // KEYS: user-accounts. ARGV: key base, user id.
+    // Reply: an array of account hashes. Only accounts that still name this
+    // user are listed, should the index hold a stale member.
+    list_accounts: Script::new(
+        r"
+local found = {}
+for _, member in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local key = ARGV[1] .. 'account:' .. member
+  if redis.call('HGET', key, 'userId') == ARGV[2] then
+    found[#found + 1] = redis.call('HGETALL', key)
+  end
+end
+return found
+",
+    ),
+
     // KEYS: user, session, user-sessions. ARGV: token, user id, expires
     // (unix ms), now (unix ms). Reply: NOTFOUND, CONFLICT or OK. A session
     // that has already expired is not written at all.
@@ -266,6 +286,26 @@ local owner = redis.call('HGET', KEYS[1], 'userId')
 redis.call('DEL', KEYS[1])
 if owner then redis.call('ZREM', ARGV[1] .. 'user-sessions:' .. owner, ARGV[2]) end
 return session
+",
+    ),
+
+    // KEYS: user-sessions. ARGV: key base, user id, now (unix ms).
+    // Reply: an array of [token, session hash] pairs: the sessions of the
+    // index that expire after `now` and still name this user. Read only:
+    // the index is pruned by the session writes.
+    list_sessions: Script::new(
+        r"
+local found = {}
+local live = redis.call('ZRANGE', KEYS[1], '(' .. ARGV[3], '+inf', 'BYSCORE')
+for _, token in ipairs(live) do
+  local key = ARGV[1] .. 'session:' .. token
+  local expires = tonumber(redis.call('HGET', key, 'expires'))
+  if expires and expires > tonumber(ARGV[3])
+      and redis.call('HGET', key, 'userId') == ARGV[2] then
+    found[#found + 1] = {token, redis.call('HGETALL', key)}
+  end
+end
+return found
 ",
     ),
 

@@ -106,6 +106,20 @@ impl Raw {
         };
     }
 
+    async fn sadd(&mut self, key: &str, member: &str) {
+        let _: i64 = match self {
+            Self::Single(c) => c.sadd(key, member).await.unwrap(),
+            Self::Cluster(c) => c.sadd(key, member).await.unwrap(),
+        };
+    }
+
+    async fn zadd(&mut self, key: &str, member: &str, score: i64) {
+        let _: i64 = match self {
+            Self::Single(c) => c.zadd(key, member, score).await.unwrap(),
+            Self::Cluster(c) => c.zadd(key, member, score).await.unwrap(),
+        };
+    }
+
     async fn hget(&mut self, key: &str, field: &str) -> Option<String> {
         match self {
             Self::Single(c) => c.hget(key, field).await.unwrap(),
@@ -371,6 +385,67 @@ async fn keys_that_change_owner_move_between_indexes_single() {
 #[tokio::test]
 async fn keys_that_change_owner_move_between_indexes_cluster() {
     keys_that_change_owner_move_between_indexes(Mode::Cluster).await;
+}
+
+/// The list calls read a per-user index and each record in one script, and
+/// list only records that still name the user: members of the index that
+/// point to another user's account or session, or to nothing, are skipped.
+async fn lists_skip_stale_index_members(mode: Mode) {
+    let (adapter, mut raw, base) = setup(mode).await;
+    let a = adapter.create_user(NewUser::default()).await.unwrap();
+    let b = adapter.create_user(NewUser::default()).await.unwrap();
+    let b_account = adapter.link_account(account(&b.id, "p-b")).await.unwrap();
+    let b_session = adapter
+        .create_session(Session {
+            session_token: "b-session".into(),
+            user_id: b.id.clone(),
+            expires: later(30),
+        })
+        .await
+        .unwrap();
+
+    // Stale members in A's indexes: B's records, and records that are gone.
+    let (accounts, sessions) = (
+        format!("{base}user-accounts:{}", a.id),
+        format!("{base}user-sessions:{}", a.id),
+    );
+    raw.sadd(&accounts, "6:github:p-b").await;
+    raw.sadd(&accounts, "6:github:gone").await;
+    let score = to_unix_millis(later(30));
+    raw.zadd(&sessions, "b-session", score).await;
+    raw.zadd(&sessions, "gone", score).await;
+
+    assert_eq!(
+        adapter.list_accounts_by_user_id(&a.id).await.unwrap(),
+        vec![],
+        "{mode:?}: A's list showed accounts through stale index members"
+    );
+    assert_eq!(
+        adapter.list_sessions_by_user_id(&a.id).await.unwrap(),
+        vec![],
+        "{mode:?}: A's list showed sessions through stale index members"
+    );
+    assert_eq!(
+        adapter.list_accounts_by_user_id(&b.id).await.unwrap(),
+        vec![b_account],
+        "{mode:?}: B's account must be listed under B"
+    );
+    assert_eq!(
+        adapter.list_sessions_by_user_id(&b.id).await.unwrap(),
+        vec![b_session],
+        "{mode:?}: B's session must be listed under B"
+    );
+    adapter.clear_namespace().await.unwrap();
+}
+
+#[tokio::test]
+async fn lists_skip_stale_index_members_single() {
+    lists_skip_stale_index_members(Mode::Single).await;
+}
+
+#[tokio::test]
+async fn lists_skip_stale_index_members_cluster() {
+    lists_skip_stale_index_members(Mode::Cluster).await;
 }
 
 /// Counters are decimal text: every `u32` round-trips. Strings are binary

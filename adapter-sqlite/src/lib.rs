@@ -781,6 +781,22 @@ impl Adapter for SqliteAdapter {
         .await
     }
 
+    async fn list_accounts_by_user_id(&self, user_id: &str) -> Result<Vec<Account>> {
+        let id = user_id.to_owned();
+        self.run("list_accounts_by_user_id", move |conn| {
+            // On "Account_userId_idx".
+            const SQL: &str = concat!(
+                r#"SELECT "#,
+                account_columns!(),
+                r#" FROM "Account" WHERE "userId" = ?1"#
+            );
+            let mut stmt = conn.prepare_cached(SQL)?;
+            let rows = stmt.query_map([id], account_row)?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
     async fn create_session(&self, session: Session) -> Result<Session> {
         let session = Session {
             expires: truncate_to_millis(session.expires),
@@ -855,6 +871,25 @@ impl Adapter for SqliteAdapter {
                 )?
                 .query_row([token], session_row)
                 .optional()?)
+        })
+        .await
+    }
+
+    async fn list_sessions_by_user_id(&self, user_id: &str) -> Result<Vec<Session>> {
+        let id = user_id.to_owned();
+        let now = now_ms();
+        self.run("list_sessions_by_user_id", move |conn| {
+            // On "Session_userId_idx"; expiry compared as instants, on the
+            // caller's clock.
+            const SQL: &str = concat!(
+                r#"SELECT "sessionToken", "userId", "expires" FROM "Session"
+                   WHERE "userId" = ?1 AND "#,
+                unix_ms!(r#""expires""#),
+                " > ?2"
+            );
+            let mut stmt = conn.prepare_cached(SQL)?;
+            let rows = stmt.query_map(params![id, now], session_row)?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })
         .await
     }

@@ -102,6 +102,15 @@ pub trait Adapter: Send + Sync {
         provider_account_id: &str,
     ) -> Result<Option<Account>>;
 
+    /// Every account linked to the user, in no particular order; empty when
+    /// there are none or the user does not exist. An unknown or malformed id
+    /// is never an error. An account unlinked, or relinked to another user,
+    /// is listed under its current owner only.
+    ///
+    /// Adapters make it one round trip to the server where the backend
+    /// allows (one query on the index of the user id, a script).
+    async fn list_accounts_by_user_id(&self, user_id: &str) -> Result<Vec<Account>>;
+
     /// Stores a new session and returns it.
     ///
     /// Errors: `NotFound` if the user does not exist; `Conflict` if the token
@@ -128,6 +137,16 @@ pub trait Adapter: Send + Sync {
 
     /// Deletes the session and returns it, or `Ok(None)` if there was none.
     async fn delete_session(&self, session_token: &str) -> Result<Option<Session>>;
+
+    /// Every session of the user that has not expired (`expires > now`), in
+    /// no particular order; empty when there are none or the user does not
+    /// exist. An unknown or malformed id is never an error. An expired
+    /// session is never listed, even if the backend has not removed it yet;
+    /// a session moved to another user is listed under its new owner only.
+    ///
+    /// Adapters make it one round trip to the server where the backend
+    /// allows (one query on the index of the user id, a script).
+    async fn list_sessions_by_user_id(&self, user_id: &str) -> Result<Vec<Session>>;
 
     /// Stores a verification token and returns it.
     ///
