@@ -7,6 +7,7 @@
 #   Redis        127.0.0.1:6379   (Debian package)
 #   Redis Cluster 127.0.0.1:7001-7003 (three redis-server processes, no replicas)
 #   MongoDB wire 127.0.0.1:27017  (SecantusDB from PyPI in a virtualenv, in memory)
+#   Chromium + chromedriver       (Debian packages, for the demo's browser test)
 # Made for Debian 12 as root (CI, the dev machines). On a laptop with Docker you
 # do not need it: the tests start containers when no URL is set.
 #
@@ -171,11 +172,21 @@ start_mongodb() {
     { tail -n 20 "$STATE/secantusd.log" >&2; exit 1; }
 }
 
+# ---------------------------------------------------- Chromium (browser test)
+# demo/tests/browser.rs drives headless Chromium through chromedriver, which
+# it starts itself; only the packages are needed here.
+install_chromium() {
+  if [ ! -x /usr/bin/chromium ] || ! command -v chromedriver >/dev/null; then
+    apt_install chromium chromium-driver
+  fi
+}
+
 start_postgres
 start_mariadb
 start_redis
 start_redis_cluster
 start_mongodb
+install_chromium
 
 cat >"$STATE/env" <<EOF
 export POSTGRES_URL=postgres://postgres:postgres@127.0.0.1:5432/postgres
