@@ -65,21 +65,27 @@ async fn home(session: Option<Session>) -> Html<String> {
             escape(s.user.email.as_deref().unwrap_or("?")),
             s.expires
         ),
-        None => "<h1>Signed out</h1><p><a class=\"button\" href=\"/api/auth/signin\">Sign in</a></p>"
-            .to_owned(),
+        None => {
+            "<h1>Signed out</h1><p><a class=\"button\" href=\"/api/auth/signin\">Sign in</a></p>"
+                .to_owned()
+        }
     };
     Html(layout("auth-engine minimal", &body))
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
+    let port: u16 = std::env::var("PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(3000);
     let Ok(secrets) = std::env::var("AUTH_SECRET") else {
         eprintln!("AUTH_SECRET is not set: run with AUTH_SECRET=$(openssl rand -base64 33)");
         std::process::exit(2);
     };
     let url = std::env::var("AUTH_URL").unwrap_or_else(|_| format!("http://127.0.0.1:{port}"));
-    let database = std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite://auth-minimal.db".into());
+    let database =
+        std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite://auth-minimal.db".into());
 
     let auth = Auth::builder()
         .adapter(connect(&database).await?)
@@ -92,7 +98,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .nest(auth.base_path(), engine::router(auth.clone()))
         .layer(engine::layer(auth));
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-    println!("listening on {url} (database: {})", database.split('@').next_back().unwrap_or(""));
+    println!(
+        "listening on {url} (database: {})",
+        database.split('@').next_back().unwrap_or("")
+    );
     axum::serve(listener, app).await?;
     Ok(())
 }

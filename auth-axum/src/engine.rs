@@ -23,6 +23,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use auth_engine::{Auth, AuthSession};
+use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::extract::{FromRequestParts, OptionalFromRequestParts, OriginalUri, Request, State};
 use axum::http::header::{LOCATION, SET_COOKIE};
@@ -31,7 +32,6 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
-use axum::Router;
 
 /// The largest request body the REST API reads (forms are tiny).
 const BODY_LIMIT: usize = 64 * 1024;
@@ -47,14 +47,20 @@ where
         .with_state(auth)
 }
 
-async fn handle(State(auth): State<Auth>, OriginalUri(uri): OriginalUri, request: Request) -> Response {
+async fn handle(
+    State(auth): State<Auth>,
+    OriginalUri(uri): OriginalUri,
+    request: Request,
+) -> Response {
     let (mut parts, body) = request.into_parts();
     // Nested routers see a stripped path; the engine wants the whole one.
     parts.uri = uri;
     let Ok(bytes) = to_bytes(body, BODY_LIMIT).await else {
         return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response();
     };
-    let response = auth.handle(axum::http::Request::from_parts(parts, bytes)).await;
+    let response = auth
+        .handle(axum::http::Request::from_parts(parts, bytes))
+        .await;
     response.map(Body::from)
 }
 
@@ -158,7 +164,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Session {
 impl<S: Send + Sync> OptionalFromRequestParts<S> for Session {
     type Rejection = Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Option<Self>, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
         Ok(parts
             .extensions
             .get::<Resolved>()

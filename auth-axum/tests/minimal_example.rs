@@ -19,20 +19,34 @@ fn example_binary() -> std::path::PathBuf {
     // target/debug/deps/minimal_example-HASH → target/debug/examples/minimal
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().unwrap().parent().unwrap();
-    let bin = dir.join("examples").join(format!("minimal{}", std::env::consts::EXE_SUFFIX));
-    assert!(bin.exists(), "{} is missing: `cargo test` builds the examples; run it through cargo", bin.display());
+    let bin = dir
+        .join("examples")
+        .join(format!("minimal{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.exists(),
+        "{} is missing: `cargo test` builds the examples; run it through cargo",
+        bin.display()
+    );
     bin
 }
 
 #[tokio::test]
 async fn the_minimal_example_signs_in_by_email() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let dir = std::env::temp_dir().join(format!("auth-minimal-{port}"));
     std::fs::create_dir_all(&dir).unwrap();
     let db = dir.join("auth.db");
 
     // Without a secret it refuses to start, and says how to make one.
-    let refused = Command::new(example_binary()).env_remove("AUTH_SECRET").env("PORT", port.to_string()).output().unwrap();
+    let refused = Command::new(example_binary())
+        .env_remove("AUTH_SECRET")
+        .env("PORT", port.to_string())
+        .output()
+        .unwrap();
     assert_eq!(refused.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("AUTH_SECRET is not set"));
 
@@ -65,9 +79,23 @@ async fn the_minimal_example_signs_in_by_email() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let home = client.get(&origin).send().await.unwrap().text().await.unwrap();
+    let home = client
+        .get(&origin)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(home.contains("Signed out"));
-    let csrf: serde_json::Value = client.get(format!("{origin}/api/auth/csrf")).send().await.unwrap().json().await.unwrap();
+    let csrf: serde_json::Value = client
+        .get(format!("{origin}/api/auth/csrf"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let csrf = csrf["csrfToken"].as_str().unwrap().to_owned();
     let r = client
         .post(format!("{origin}/api/auth/signin/email"))
@@ -82,7 +110,17 @@ async fn the_minimal_example_signs_in_by_email() {
         .unwrap_or_else(|| panic!("unexpected line {line:?}"));
     let r = client.get(link).send().await.unwrap();
     assert_eq!(r.status(), reqwest::StatusCode::FOUND);
-    let home = client.get(&origin).send().await.unwrap().text().await.unwrap();
-    assert!(home.contains("Signed in") && home.contains("ada@example.com"), "{home}");
+    let home = client
+        .get(&origin)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        home.contains("Signed in") && home.contains("ada@example.com"),
+        "{home}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -215,7 +215,10 @@ impl AuthBuilder {
             return Err(ConfigError::MissingAdapter("the database strategy"));
         }
         if self.adapter.is_none()
-            && self.providers.iter().any(|p| matches!(p, Provider::Email(_)))
+            && self
+                .providers
+                .iter()
+                .any(|p| matches!(p, Provider::Email(_)))
         {
             return Err(ConfigError::MissingAdapter("the email provider"));
         }

@@ -302,7 +302,15 @@ mod tests {
             normalize_email("ａｄａ＠example.com"),
             Some("ada@example.com".into())
         );
-        for bad in ["", "ada", "@example.com", "ada@", "a@b@c", "\"ada\"@x.com", "ada@,x"] {
+        for bad in [
+            "",
+            "ada",
+            "@example.com",
+            "ada@",
+            "a@b@c",
+            "\"ada\"@x.com",
+            "ada@,x",
+        ] {
             assert_eq!(normalize_email(bad), None, "{bad:?}");
         }
     }

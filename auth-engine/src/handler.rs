@@ -1,6 +1,8 @@
 //! The REST API: one function per Auth.js action.
 
-use auth_core::{Account, AccountType, NewUser, Session, SessionUpdate, User, UserUpdate, VerificationToken};
+use auth_core::{
+    Account, AccountType, NewUser, Session, SessionUpdate, User, UserUpdate, VerificationToken,
+};
 use auth_jwt::cookies::{V5_CHUNK_SIZE, chunk_cookie, join_chunks};
 use auth_jwt::csrf::{create_csrf_token, email_token_hash, random_token, verify_csrf_cookie};
 use bytes::Bytes;
@@ -14,7 +16,9 @@ use crate::callbacks::{JwtTrigger, SignInAttempt, SignInDecision};
 use crate::config::{Auth, Provider, Strategy};
 use crate::email::{EmailProvider, VerificationRequest};
 use crate::error::{AuthError, ErrorCode};
-use crate::http_util::{Life, Outcome, Parsed, Reply, SetCookie, action_of, parse_body, plain, request_cookies};
+use crate::http_util::{
+    Life, Outcome, Parsed, Reply, SetCookie, action_of, parse_body, plain, request_cookies,
+};
 use crate::oauth::{CallbackParams, Checks, OAuthProvider};
 use crate::pages;
 
@@ -94,7 +98,12 @@ impl Auth {
     /// The redirect (or `{url}`) to the page for `error`: the sign-in page
     /// for sign-in errors, the error page otherwise; codes that are not
     /// client-safe become `Configuration`.
-    fn error_response(&self, error: AuthError, return_redirect: bool, cookies: Vec<SetCookie>) -> Response<Bytes> {
+    fn error_response(
+        &self,
+        error: AuthError,
+        return_redirect: bool,
+        cookies: Vec<SetCookie>,
+    ) -> Response<Bytes> {
         tracing_log(&error);
         let code = if error.code.is_client_safe() {
             error.code
@@ -318,7 +327,9 @@ impl Auth {
 
     /// `GET /session` (and `POST` to update): Auth.js's `session` action.
     async fn session_action(&self, ctx: &mut Ctx, update: bool) -> Result<Reply, AuthError> {
-        let resolved = self.resolve_parsed(&ctx.req, update, ctx.req.data.clone()).await;
+        let resolved = self
+            .resolve_parsed(&ctx.req, update, ctx.req.data.clone())
+            .await;
         let mut reply = Reply::json(resolved.json.unwrap_or(Value::Null));
         reply.no_store = !update;
         reply.cookies = resolved.cookies;
@@ -327,7 +338,12 @@ impl Auth {
 
     /// Resolves the session of a request the way `GET /session` does,
     /// returning the session JSON and the cookies to set.
-    pub(crate) async fn resolve_parsed(&self, req: &Parsed, update: bool, data: Option<Value>) -> Resolution {
+    pub(crate) async fn resolve_parsed(
+        &self,
+        req: &Parsed,
+        update: bool,
+        data: Option<Value>,
+    ) -> Resolution {
         let i = &self.inner;
         let Some(token) = self.session_token(req) else {
             return Resolution::default();
@@ -340,15 +356,23 @@ impl Auth {
                 let claims: Map<String, Value> = match i.jwt.decode(salt, &token) {
                     Ok(c) => c,
                     Err(e) => {
-                        tracing_log(&AuthError::new(ErrorCode::Configuration, format!("JWTSessionError: {e}")));
+                        tracing_log(&AuthError::new(
+                            ErrorCode::Configuration,
+                            format!("JWTSessionError: {e}"),
+                        ));
                         return Resolution {
                             cookies: self.clean_session(req),
                             ..Resolution::default()
                         };
                     }
                 };
-                let trigger = if update { JwtTrigger::Update } else { JwtTrigger::Read };
-                let Some(claims) = i.callbacks.jwt(claims, None, trigger, data.as_ref()).await else {
+                let trigger = if update {
+                    JwtTrigger::Update
+                } else {
+                    JwtTrigger::Read
+                };
+                let Some(claims) = i.callbacks.jwt(claims, None, trigger, data.as_ref()).await
+                else {
                     return Resolution {
                         cookies: self.clean_session(req),
                         ..Resolution::default()
@@ -366,7 +390,10 @@ impl Auth {
                 let cookies = match i.jwt.encode(salt, &claims) {
                     Ok(new_token) => self.jwt_cookies(req, &new_token, new_expires),
                     Err(e) => {
-                        tracing_log(&AuthError::new(ErrorCode::Configuration, format!("JWTSessionError: {e}")));
+                        tracing_log(&AuthError::new(
+                            ErrorCode::Configuration,
+                            format!("JWTSessionError: {e}"),
+                        ));
                         self.clean_session(req)
                     }
                 };
@@ -394,7 +421,10 @@ impl Auth {
                 let found = match adapter.get_session_and_user(&token).await {
                     Ok(found) => found,
                     Err(e) => {
-                        tracing_log(&AuthError::new(ErrorCode::Configuration, format!("SessionTokenError: {e}")));
+                        tracing_log(&AuthError::new(
+                            ErrorCode::Configuration,
+                            format!("SessionTokenError: {e}"),
+                        ));
                         return Resolution::default();
                     }
                 };
@@ -462,10 +492,17 @@ impl Auth {
         }
     }
 
-    async fn send_token(&self, ctx: &mut Ctx, provider: &EmailProvider) -> Result<Reply, AuthError> {
+    async fn send_token(
+        &self,
+        ctx: &mut Ctx,
+        provider: &EmailProvider,
+    ) -> Result<Reply, AuthError> {
         let i = &self.inner;
         let adapter = i.adapter.as_ref().ok_or_else(|| {
-            AuthError::new(ErrorCode::Configuration, "the email provider needs an adapter")
+            AuthError::new(
+                ErrorCode::Configuration,
+                "the email provider needs an adapter",
+            )
         })?;
         let typed = ctx.req.body.get("email").map(String::as_str).unwrap_or("");
         let email = (provider.normalizer)(typed).ok_or_else(|| {
@@ -531,11 +568,16 @@ impl Auth {
         let request = provider
             .authorization_request(&redirect_uri)
             .await
-            .map_err(|e| AuthError::new(ErrorCode::Configuration, format!("OAuthSignInError: {e}")))?;
+            .map_err(|e| {
+                AuthError::new(ErrorCode::Configuration, format!("OAuthSignInError: {e}"))
+            })?;
         let mut reply = Reply::redirect(request.url.clone());
         let checks = [
             (&i.cookies.state, request.checks.state.clone()),
-            (&i.cookies.pkce_code_verifier, request.checks.pkce_verifier.clone()),
+            (
+                &i.cookies.pkce_code_verifier,
+                request.checks.pkce_verifier.clone(),
+            ),
             (&i.cookies.nonce, request.checks.nonce.clone()),
         ];
         for (name, value) in checks {
@@ -546,8 +588,14 @@ impl Auth {
             };
             let jwe = i
                 .jwt
-                .encode_with_max_age(name, &claims, std::time::Duration::from_secs(CHECK_MAX_AGE as u64))
-                .map_err(|e| AuthError::new(ErrorCode::Configuration, format!("check cookie: {e}")))?;
+                .encode_with_max_age(
+                    name,
+                    &claims,
+                    std::time::Duration::from_secs(CHECK_MAX_AGE as u64),
+                )
+                .map_err(|e| {
+                    AuthError::new(ErrorCode::Configuration, format!("check cookie: {e}"))
+                })?;
             reply.cookies.push(SetCookie {
                 name: name.clone(),
                 value: jwe,
@@ -558,7 +606,12 @@ impl Auth {
     }
 
     /// Runs the sign-in callback: `AccessDenied` on deny.
-    async fn authorize_sign_in(&self, user: &User, account: &Account, verification_request: bool) -> Result<(), AuthError> {
+    async fn authorize_sign_in(
+        &self,
+        user: &User,
+        account: &Account,
+        verification_request: bool,
+    ) -> Result<(), AuthError> {
         let decision = self
             .inner
             .callbacks
@@ -569,13 +622,21 @@ impl Auth {
             })
             .await;
         match decision {
-            SignInDecision::Deny => Err(AuthError::new(ErrorCode::AccessDenied, "the sign-in callback refused")),
+            SignInDecision::Deny => Err(AuthError::new(
+                ErrorCode::AccessDenied,
+                "the sign-in callback refused",
+            )),
             _ => Ok(()),
         }
     }
 
     /// Where the sign-in callback redirects to, if it answered with a URL.
-    async fn sign_in_redirect(&self, user: &User, account: &Account, verification_request: bool) -> Result<Option<String>, AuthError> {
+    async fn sign_in_redirect(
+        &self,
+        user: &User,
+        account: &Account,
+        verification_request: bool,
+    ) -> Result<Option<String>, AuthError> {
         let decision = self
             .inner
             .callbacks
@@ -586,7 +647,9 @@ impl Auth {
             })
             .await;
         Ok(match decision {
-            SignInDecision::Redirect(url) => Some(self.inner.callbacks.redirect(&url, &self.inner.origin)),
+            SignInDecision::Redirect(url) => {
+                Some(self.inner.callbacks.redirect(&url, &self.inner.origin))
+            }
             _ => None,
         })
     }
@@ -595,19 +658,32 @@ impl Auth {
 
     async fn callback(&self, ctx: &mut Ctx, id: &str) -> Result<Reply, AuthError> {
         match self.provider(id).cloned() {
-            None => Err(AuthError::new(ErrorCode::Configuration, "InvalidProvider: callback for an unknown provider")),
+            None => Err(AuthError::new(
+                ErrorCode::Configuration,
+                "InvalidProvider: callback for an unknown provider",
+            )),
             Some(Provider::Email(p)) => self.email_callback(ctx, &p).await,
             Some(Provider::OAuth(p)) => self.oauth_callback(ctx, &p).await,
         }
     }
 
-    async fn email_callback(&self, ctx: &mut Ctx, provider: &EmailProvider) -> Result<Reply, AuthError> {
+    async fn email_callback(
+        &self,
+        ctx: &mut Ctx,
+        provider: &EmailProvider,
+    ) -> Result<Reply, AuthError> {
         let i = &self.inner;
         let adapter = i.adapter.clone().ok_or_else(|| {
-            AuthError::new(ErrorCode::Configuration, "the email provider needs an adapter")
+            AuthError::new(
+                ErrorCode::Configuration,
+                "the email provider needs an adapter",
+            )
         })?;
         let Some(token) = ctx.req.query.get("token").cloned() else {
-            return Err(AuthError::new(ErrorCode::Configuration, "missing token in the sign-in link"));
+            return Err(AuthError::new(
+                ErrorCode::Configuration,
+                "missing token in the sign-in link",
+            ));
         };
         let identifier = ctx.req.query.get("email").cloned().unwrap_or_default();
         let invite = adapter
@@ -688,7 +764,8 @@ impl Auth {
                 .flatten()
                 .map(|(_, u)| u),
             Strategy::Jwt => {
-                let claims: Map<String, Value> = i.jwt.decode(&i.cookies.session_token, token).ok()?;
+                let claims: Map<String, Value> =
+                    i.jwt.decode(&i.cookies.session_token, token).ok()?;
                 let sub = claims.get("sub")?.as_str()?;
                 adapter.get_user(sub).await.ok().flatten()
             }
@@ -697,12 +774,21 @@ impl Auth {
 
     /// Creates the session for `user` and returns its cookies: a database
     /// session row and its cookie, or a JWT (through the jwt callback).
-    async fn start_session(&self, req: &Parsed, user: &User, is_new: bool, existing: Option<Session>) -> Result<Vec<SetCookie>, AuthError> {
+    async fn start_session(
+        &self,
+        req: &Parsed,
+        user: &User,
+        is_new: bool,
+        existing: Option<Session>,
+    ) -> Result<Vec<SetCookie>, AuthError> {
         let i = &self.inner;
         let expires = self.now() + i.max_age;
         match i.strategy {
             Strategy::Database => {
-                let adapter = i.adapter.as_ref().ok_or_else(|| AuthError::new(ErrorCode::Configuration, "no adapter"))?;
+                let adapter = i
+                    .adapter
+                    .as_ref()
+                    .ok_or_else(|| AuthError::new(ErrorCode::Configuration, "no adapter"))?;
                 let session = match existing {
                     Some(session) => session,
                     None => {
@@ -727,14 +813,20 @@ impl Auth {
                 token.insert("email".into(), json!(user.email));
                 token.insert("picture".into(), json!(user.image));
                 token.insert("sub".into(), json!(user.id));
-                let trigger = if is_new { JwtTrigger::SignUp } else { JwtTrigger::SignIn };
+                let trigger = if is_new {
+                    JwtTrigger::SignUp
+                } else {
+                    JwtTrigger::SignIn
+                };
                 match i.callbacks.jwt(token, Some(user), trigger, None).await {
                     None => Ok(self.clean_session(req)),
                     Some(claims) => {
                         let jwe = i
                             .jwt
                             .encode(&i.cookies.session_token, &claims)
-                            .map_err(|e| AuthError::new(ErrorCode::Configuration, format!("encode: {e}")))?;
+                            .map_err(|e| {
+                                AuthError::new(ErrorCode::Configuration, format!("encode: {e}"))
+                            })?;
                         Ok(self.jwt_cookies(req, &jwe, expires))
                     }
                 }
@@ -742,12 +834,24 @@ impl Auth {
         }
     }
 
-    async fn oauth_callback(&self, ctx: &mut Ctx, provider: &OAuthProvider) -> Result<Reply, AuthError> {
+    async fn oauth_callback(
+        &self,
+        ctx: &mut Ctx,
+        provider: &OAuthProvider,
+    ) -> Result<Reply, AuthError> {
         let i = &self.inner;
         let pairs: Vec<(String, String)> = if ctx.req.method == Method::POST {
-            ctx.req.body.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+            ctx.req
+                .body
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
         } else {
-            ctx.req.query.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+            ctx.req
+                .query
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
         };
         let params = CallbackParams::from_pairs(pairs);
         let mut checks = Checks::default();
@@ -757,12 +861,17 @@ impl Auth {
             (&i.cookies.pkce_code_verifier, &mut checks.pkce_verifier),
             (&i.cookies.nonce, &mut checks.nonce),
         ] {
-            let Some(value) = ctx.req.cookie(name) else { continue };
+            let Some(value) = ctx.req.cookie(name) else {
+                continue;
+            };
             let claims: CheckClaims = i.jwt.decode(name, value).map_err(|e| {
                 AuthError::new(ErrorCode::InvalidCheck, format!("{name} cookie: {e}"))
             })?;
             if claims.provider != provider.id() {
-                return Err(AuthError::new(ErrorCode::InvalidCheck, format!("{name} cookie is for another provider")));
+                return Err(AuthError::new(
+                    ErrorCode::InvalidCheck,
+                    format!("{name} cookie is for another provider"),
+                ));
             }
             *slot = Some(claims.value);
             cleared.push(SetCookie {
@@ -794,27 +903,48 @@ impl Auth {
             email_verified: None,
             image: profile.image.clone(),
         };
-        let account_template = outcome.tokens.into_account("", provider, &provider_account_id);
+        let account_template = outcome
+            .tokens
+            .into_account("", provider, &provider_account_id);
 
         let Some(adapter) = i.adapter.clone() else {
             // JWT sessions without a database: the profile is the user.
-            let account = Account { user_id: from_provider.id.clone(), ..account_template };
-            self.authorize_sign_in(&from_provider, &account, false).await?;
-            if let Some(url) = self.sign_in_redirect(&from_provider, &account, false).await? {
+            let account = Account {
+                user_id: from_provider.id.clone(),
+                ..account_template
+            };
+            self.authorize_sign_in(&from_provider, &account, false)
+                .await?;
+            if let Some(url) = self
+                .sign_in_redirect(&from_provider, &account, false)
+                .await?
+            {
                 return Ok(Reply::redirect(url));
             }
-            let user = User { id: provider_account_id.clone(), ..from_provider };
+            let user = User {
+                id: provider_account_id.clone(),
+                ..from_provider
+            };
             let mut reply = Reply::redirect(ctx.callback_url.clone());
             reply.cookies = self.start_session(&ctx.req, &user, false, None).await?;
             i.events.sign_in(&user, &account, false).await;
             return Ok(reply);
         };
 
-        let by_account = adapter.get_user_by_account(provider.id(), &provider_account_id).await?;
+        let by_account = adapter
+            .get_user_by_account(provider.id(), &provider_account_id)
+            .await?;
         let candidate = by_account.clone().unwrap_or_else(|| from_provider.clone());
-        let candidate_account = Account { user_id: candidate.id.clone(), ..account_template.clone() };
-        self.authorize_sign_in(&candidate, &candidate_account, false).await?;
-        if let Some(url) = self.sign_in_redirect(&candidate, &candidate_account, false).await? {
+        let candidate_account = Account {
+            user_id: candidate.id.clone(),
+            ..account_template.clone()
+        };
+        self.authorize_sign_in(&candidate, &candidate_account, false)
+            .await?;
+        if let Some(url) = self
+            .sign_in_redirect(&candidate, &candidate_account, false)
+            .await?
+        {
             return Ok(Reply::redirect(url));
         }
 
@@ -835,9 +965,14 @@ impl Auth {
         if let Some(owner) = by_account {
             if let Some(current) = &current_user {
                 if owner.id == current.id {
-                    let account = Account { user_id: owner.id.clone(), ..account_template };
+                    let account = Account {
+                        user_id: owner.id.clone(),
+                        ..account_template
+                    };
                     let mut reply = linked_reply(current);
-                    reply.cookies = self.start_session(&ctx.req, current, false, current_session).await?;
+                    reply.cookies = self
+                        .start_session(&ctx.req, current, false, current_session)
+                        .await?;
                     i.events.sign_in(current, &account, false).await;
                     return Ok(reply);
                 }
@@ -846,18 +981,26 @@ impl Auth {
                     "the account is already associated with another user",
                 ));
             }
-            let account = Account { user_id: owner.id.clone(), ..account_template };
+            let account = Account {
+                user_id: owner.id.clone(),
+                ..account_template
+            };
             let mut reply = Reply::redirect(ctx.callback_url.clone());
             reply.cookies = self.start_session(&ctx.req, &owner, false, None).await?;
             i.events.sign_in(&owner, &account, false).await;
             return Ok(reply);
         }
         if let Some(current) = current_user {
-            let account = Account { user_id: current.id.clone(), ..account_template };
+            let account = Account {
+                user_id: current.id.clone(),
+                ..account_template
+            };
             let account = adapter.link_account(account).await?;
             i.events.link_account(&current, &account).await;
             let mut reply = Reply::redirect(ctx.callback_url.clone());
-            reply.cookies = self.start_session(&ctx.req, &current, false, current_session).await?;
+            reply.cookies = self
+                .start_session(&ctx.req, &current, false, current_session)
+                .await?;
             i.events.sign_in(&current, &account, false).await;
             return Ok(reply);
         }
@@ -886,7 +1029,10 @@ impl Auth {
                 (user, true)
             }
         };
-        let account = Account { user_id: user.id.clone(), ..account_template };
+        let account = Account {
+            user_id: user.id.clone(),
+            ..account_template
+        };
         let account = adapter.link_account(account).await?;
         i.events.link_account(&user, &account).await;
         let mut reply = Reply::redirect(ctx.callback_url.clone());
@@ -905,14 +1051,22 @@ impl Auth {
         };
         match i.strategy {
             Strategy::Jwt => {
-                let claims: Option<Map<String, Value>> = i.jwt.decode(&i.cookies.session_token, &token).ok();
-                let sub = claims.as_ref().and_then(|c| c.get("sub")).and_then(Value::as_str);
+                let claims: Option<Map<String, Value>> =
+                    i.jwt.decode(&i.cookies.session_token, &token).ok();
+                let sub = claims
+                    .as_ref()
+                    .and_then(|c| c.get("sub"))
+                    .and_then(Value::as_str);
                 i.events.sign_out(sub).await;
             }
             Strategy::Database => {
                 if let Some(adapter) = &i.adapter {
                     match adapter.delete_session(&token).await {
-                        Ok(session) => i.events.sign_out(session.as_ref().map(|s| s.user_id.as_str())).await,
+                        Ok(session) => {
+                            i.events
+                                .sign_out(session.as_ref().map(|s| s.user_id.as_str()))
+                                .await
+                        }
                         Err(e) => tracing_log(&e.into()),
                     }
                 }

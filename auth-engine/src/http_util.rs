@@ -71,7 +71,10 @@ pub(crate) fn action_of(path: &str, base_path: &str) -> Option<(String, Option<S
     Some((action, provider))
 }
 
-pub(crate) fn parse_body(headers: &HeaderMap, body: &Bytes) -> (HashMap<String, String>, Option<Value>) {
+pub(crate) fn parse_body(
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> (HashMap<String, String>, Option<Value>) {
     let content_type = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -201,7 +204,10 @@ impl Reply {
             }
         }
         if self.no_store {
-            headers.insert(CACHE_CONTROL, HeaderValue::from_static("private, no-cache, no-store"));
+            headers.insert(
+                CACHE_CONTROL,
+                HeaderValue::from_static("private, no-cache, no-store"),
+            );
             headers.insert(EXPIRES, HeaderValue::from_static("0"));
             headers.insert(PRAGMA, HeaderValue::from_static("no-cache"));
         }
@@ -249,7 +255,10 @@ mod tests {
 
     #[test]
     fn actions_and_providers() {
-        assert_eq!(action_of("/api/auth/session", "/api/auth"), Some(("session".into(), None)));
+        assert_eq!(
+            action_of("/api/auth/session", "/api/auth"),
+            Some(("session".into(), None))
+        );
         assert_eq!(
             action_of("/api/auth/signin/github", "/api/auth"),
             Some(("signin".into(), Some("github".into())))

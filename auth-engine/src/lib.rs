@@ -15,7 +15,9 @@ pub mod pages;
 pub use async_trait;
 pub use auth_core;
 pub use auth_jwt;
-pub use callbacks::{Callbacks, DefaultCallbacks, Events, JwtTrigger, NoEvents, SignInAttempt, SignInDecision};
+pub use callbacks::{
+    Callbacks, DefaultCallbacks, Events, JwtTrigger, NoEvents, SignInAttempt, SignInDecision,
+};
 pub use config::{Auth, AuthBuilder, Clock, Provider, Strategy};
 pub use email::{ConsoleMailer, EmailProvider, Mailer, Outbox, SmtpMailer, VerificationRequest};
 pub use error::{AuthError, ConfigError, ErrorCode};

@@ -44,9 +44,7 @@ pub fn signin_error_message(code: &str) -> &'static str {
             "To confirm your identity, sign in with the same account you used originally."
         }
         "EmailSignin" | "EmailSignInError" => "The e-mail could not be sent.",
-        "CredentialsSignin" => {
-            "Sign in failed. Check the details you provided are correct."
-        }
+        "CredentialsSignin" => "Sign in failed. Check the details you provided are correct.",
         "SessionRequired" => "Please sign in to access this page.",
         "MissingCSRF" => "The form expired. Please try again.",
         _ => "Unable to sign in.",
@@ -142,7 +140,12 @@ pub fn error(code: Option<&str>, signin_url: &str) -> (u16, String) {
             "There is a problem with the server configuration. Check the server logs for more information.",
             false,
         ),
-        "AccessDenied" => (403, "Access Denied", "You do not have permission to sign in.", true),
+        "AccessDenied" => (
+            403,
+            "Access Denied",
+            "You do not have permission to sign in.",
+            true,
+        ),
         "Verification" => (
             403,
             "Unable to sign in",

@@ -65,7 +65,10 @@ pub struct App {
 }
 
 impl App {
-    pub async fn start(adapter: Arc<dyn Adapter>, configure: impl FnOnce(AuthBuilder) -> AuthBuilder) -> App {
+    pub async fn start(
+        adapter: Arc<dyn Adapter>,
+        configure: impl FnOnce(AuthBuilder) -> AuthBuilder,
+    ) -> App {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let origin = format!("http://{}", listener.local_addr().unwrap());
         let mailer = ConsoleMailer::quiet();
@@ -77,21 +80,27 @@ impl App {
             .secret(SECRET)
             .url(&origin)
             .provider(EmailProvider::new(mailer))
-            .clock(move || OffsetDateTime::now_utc() + Duration::seconds(clock_skew.load(Ordering::SeqCst)));
+            .clock(move || {
+                OffsetDateTime::now_utc() + Duration::seconds(clock_skew.load(Ordering::SeqCst))
+            });
         let auth = configure(builder).build().expect("a valid configuration");
         let app = Router::new()
             .route(
                 "/",
                 get(|session: Option<Session>| async move {
                     match session {
-                        Some(Session(s)) => format!("signed in as {}", s.user.email.unwrap_or_default()),
+                        Some(Session(s)) => {
+                            format!("signed in as {}", s.user.email.unwrap_or_default())
+                        }
                         None => "signed out".to_owned(),
                     }
                 }),
             )
             .route(
                 "/protected",
-                get(|RequireSession(s): RequireSession| async move { format!("secret for {}", s.user.id.unwrap_or_default()) }),
+                get(|RequireSession(s): RequireSession| async move {
+                    format!("secret for {}", s.user.id.unwrap_or_default())
+                }),
             )
             .route(
                 "/api/me",
@@ -159,12 +168,17 @@ impl Browser {
         self.jar
             .cookies(&self.origin)
             .and_then(|h| h.to_str().ok().map(str::to_owned))
-            .map(|h| h.split("; ").filter_map(|p| p.split_once('=').map(|(n, _)| n.to_owned())).collect())
+            .map(|h| {
+                h.split("; ")
+                    .filter_map(|p| p.split_once('=').map(|(n, _)| n.to_owned()))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
     pub fn set_cookie(&self, name: &str, value: &str) {
-        self.jar.add_cookie_str(&format!("{name}={value}; Path=/"), &self.origin);
+        self.jar
+            .add_cookie_str(&format!("{name}={value}; Path=/"), &self.origin);
     }
 
     pub async fn get(&self, url: &str) -> reqwest::Response {
@@ -193,7 +207,11 @@ impl Browser {
         let r = self
             .post(
                 &app.api("/signin/email"),
-                &[("email", email), ("csrfToken", &csrf), ("callbackUrl", callback_url)],
+                &[
+                    ("email", email),
+                    ("csrfToken", &csrf),
+                    ("callbackUrl", callback_url),
+                ],
             )
             .await;
         assert_eq!(r.status(), StatusCode::FOUND, "POST /signin/email");
