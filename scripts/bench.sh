@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the BENCH.md workload on every backend and writes the results page.
+# Runs the benchmark workload (docs/workload.md) on every backend and writes
+# the results page.
 #
 #   bash scripts/bench.sh            every backend at 10,000 users, 3 runs each
 #   bash scripts/bench.sh --scale    and then once more at 1,000,000 users

@@ -1,14 +1,15 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
-pub mod bench;
 pub mod cases;
 pub mod memory;
 pub mod servers;
+pub mod temp;
 
 use std::any::Any;
 use std::fmt::Display;
 use std::future::Future;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -97,6 +98,38 @@ where
 {
     if let Err(message) = check_case_with_teardown(factory, case, teardown) {
         panic!("conformance case `{name}` failed: {message}");
+    }
+}
+
+/// Runs one case like [`run_case`] on an adapter that `factory` opens on a
+/// fresh [`TempFile`](temp::TempFile) (its path is the factory's argument;
+/// `prefix` starts the file name). After the case passed, the adapter is
+/// dropped and the file removed with its companions; a failing case keeps
+/// its file, and the panic message names it. What
+/// `conformance_tests!(temp_file = ...)` calls.
+pub fn run_case_on_temp_file<A, F, Fut, C, CFut>(name: &str, prefix: &str, factory: F, case: C)
+where
+    A: Adapter + 'static,
+    F: FnOnce(PathBuf) -> Fut,
+    Fut: Future<Output = A>,
+    C: FnOnce(Arc<dyn Adapter>) -> CFut,
+    CFut: Future<Output = ()> + Send + 'static,
+{
+    let file = temp::TempFile::new(prefix);
+    let path = file.path().to_owned();
+    let result = check_case_with_teardown(
+        || factory(path),
+        case,
+        |adapter| async move {
+            drop(adapter);
+        },
+    );
+    if let Err(message) = result {
+        let kept = file.keep();
+        panic!(
+            "conformance case `{name}` failed: {message} (its database file is kept: {})",
+            kept.display()
+        );
     }
 }
 
@@ -244,10 +277,27 @@ fn panic_message(payload: Box<dyn Any + Send>) -> String {
 /// adapter_conformance::conformance_tests!(adapter, teardown = drop_schema, migrate = migrated);
 /// ```
 ///
+/// For an adapter on a file (an embedded database), `temp_file = ...` takes
+/// an async function from a path to your adapter (opened and migrated on
+/// that path) instead: each case gets a fresh file in the system's
+/// temporary directory, removed after the case passed (see [`temp`]):
+///
+/// ```ignore
+/// async fn adapter(path: std::path::PathBuf) -> MyAdapter {
+///     let adapter = MyAdapter::open(&path).await.unwrap();
+///     adapter.migrate().await.unwrap();
+///     adapter
+/// }
+/// adapter_conformance::conformance_tests!(temp_file = adapter);
+/// ```
+///
 /// A failing test is named after the promise it checks, e.g.
 /// `use_verification_token_is_atomic_under_concurrency`.
 #[macro_export]
 macro_rules! conformance_tests {
+    (temp_file = $factory:expr $(,)?) => {
+        $crate::for_each_case!($crate::__conformance_test_on_temp_file; $factory);
+    };
     ($factory:expr $(,)?) => {
         $crate::for_each_case!($crate::__conformance_test; $factory, |_| async {});
     };
@@ -261,6 +311,24 @@ macro_rules! conformance_tests {
     ($factory:expr, teardown = $teardown:expr, migrate = $migrate:expr $(,)?) => {
         $crate::for_each_case!($crate::__conformance_test; $factory, $teardown);
         $crate::__concurrent_migrate_test!($migrate, $teardown);
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_test_on_temp_file {
+    ($factory:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $case() {
+                $crate::run_case_on_temp_file(
+                    stringify!($case),
+                    "conformance",
+                    |path| ($factory)(path),
+                    $crate::cases::$case,
+                );
+            }
+        )*
     };
 }
 
@@ -296,6 +364,50 @@ macro_rules! __conformance_test {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_temp_file_case_removes_its_file_only_when_it_passes() {
+        let seen = Arc::new(std::sync::Mutex::new(None::<PathBuf>));
+        let record = |seen: &Arc<std::sync::Mutex<Option<PathBuf>>>| {
+            let seen = seen.clone();
+            move |path: PathBuf| async move {
+                assert!(!path.exists(), "the file is fresh");
+                std::fs::write(&path, b"db").unwrap();
+                *seen.lock().unwrap() = Some(path);
+                MemoryAdapter::new()
+            }
+        };
+        run_case_on_temp_file(
+            "concurrent_calls_on_one_adapter_do_not_interfere",
+            "temp_pass",
+            record(&seen),
+            cases::concurrent_calls_on_one_adapter_do_not_interfere,
+        );
+        let passed = seen.lock().unwrap().take().expect("the factory ran");
+        assert!(!passed.exists(), "a passing case's file was kept");
+
+        let failed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            run_case_on_temp_file(
+                "delete_user_removes_accounts_sessions_and_authenticators",
+                "temp_fail",
+                |path: PathBuf| async move {
+                    std::fs::write(&path, b"db").unwrap();
+                    MemoryAdapter::with_fault(Fault::NoCascadeOnDelete)
+                },
+                cases::delete_user_removes_accounts_sessions_and_authenticators,
+            )
+        }));
+        let message = *failed
+            .expect_err("the case failed")
+            .downcast::<String>()
+            .unwrap();
+        let kept = message
+            .rsplit_once("its database file is kept: ")
+            .map(|(_, path)| PathBuf::from(path.trim_end_matches(')')))
+            .unwrap_or_else(|| panic!("the message names no file: {message}"));
+        assert!(kept.exists(), "a failing case's file was removed");
+        temp::remove_with_companions(&kept).unwrap();
+    }
     use crate::memory::{Fault, MemoryAdapter};
     use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -29,14 +29,13 @@
 //! It is not meant for production: nothing survives a restart.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use auth_core::timestamp::truncate_to_millis;
 use auth_core::{
-    Account, Adapter, AdapterError, Authenticator, NewUser, Result, Session, SessionUpdate, User,
-    UserUpdate, VerificationToken,
+    Account, Adapter, AdapterError, Authenticator, Entity, Key, NewUser, Result, Session,
+    SessionUpdate, User, UserUpdate, VerificationToken,
 };
 use time::OffsetDateTime;
 
@@ -139,11 +138,14 @@ pub enum Fault {
     /// in its old owner's index, and the list methods trust that index
     /// without checking each record's current owner.
     ListsThroughStaleOwnerIndex,
+    /// A taken session token fails with a `Backend` error that quotes the
+    /// row, as a database's duplicate-key message does.
+    ConflictQuotesTheRow,
+    /// A taken provider account is a `Conflict` that names the wrong key.
+    ConflictNamesTheWrongKey,
+    /// `purge_expired` removes what has expired but reports 0.
+    PurgeReportsNothing,
 }
-
-/// Ids are unique across every adapter in the process, as a database's
-/// would be across its clients.
-static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 
 /// The in-memory reference adapter. See the [module docs](self).
 #[derive(Default)]
@@ -268,7 +270,7 @@ impl MemoryAdapter {
         if self.has(Fault::NoUserCheck) || state.users.contains_key(user_id) {
             Ok(())
         } else {
-            Err(AdapterError::not_found("user", format!("id {user_id:?}")))
+            Err(AdapterError::user_not_found(user_id))
         }
     }
 
@@ -316,7 +318,7 @@ impl Adapter for MemoryAdapter {
                 .as_ref()
                 .is_some_and(|e| self.lock().emails.contains_key(&self.email_key(e)));
             if taken {
-                return Err(AdapterError::conflict("user", "email"));
+                return Err(AdapterError::conflict(Key::Email));
             }
             tokio::task::yield_now().await;
         }
@@ -328,9 +330,11 @@ impl Adapter for MemoryAdapter {
             && state.emails.contains_key(&self.email_key(email))
             && !self.has(Fault::NonAtomicEmailClaim)
         {
-            return Err(AdapterError::conflict("user", "email"));
+            return Err(AdapterError::conflict(Key::Email));
         }
-        let id = format!("user-{}", NEXT_ID.fetch_add(1, Ordering::Relaxed) + 1);
+        // The one id scheme of the workspace: a random UUID, unique across
+        // every adapter in the process, as a database's would be.
+        let id = auth_core::new_id();
         let mut user = user.into_user(id.clone());
         user.email_verified = user.email_verified.map(|t| self.instant(t));
         if let Some(email) = &user.email {
@@ -379,10 +383,7 @@ impl Adapter for MemoryAdapter {
     async fn update_user(&self, update: UserUpdate) -> Result<User> {
         let mut state = self.lock();
         let Some(current) = state.users.get(&update.id).cloned() else {
-            return Err(AdapterError::not_found(
-                "user",
-                format!("id {:?}", update.id),
-            ));
+            return Err(AdapterError::user_not_found(&update.id));
         };
         let mut user = current.clone();
         if self.has(Fault::UpdateClearsUnsetFields) {
@@ -403,7 +404,7 @@ impl Adapter for MemoryAdapter {
                     .get(&self.email_key(email))
                     .is_some_and(|owner| *owner != user.id)
             {
-                return Err(AdapterError::conflict("user", "email"));
+                return Err(AdapterError::conflict(Key::Email));
             }
             if let Some(old) = &current.email
                 && !self.has(Fault::StaleEmailIndex)
@@ -456,10 +457,10 @@ impl Adapter for MemoryAdapter {
         self.check_user(&state, &account.user_id)?;
         let k = key(&account.provider, &account.provider_account_id);
         if state.accounts.contains_key(&k) {
-            return Err(AdapterError::conflict(
-                "account",
-                "provider and provider_account_id",
-            ));
+            if self.has(Fault::ConflictNamesTheWrongKey) {
+                return Err(AdapterError::conflict(Key::Email));
+            }
+            return Err(AdapterError::conflict(Key::ProviderAccountId));
         }
         self.owned(&mut state, &account.user_id)
             .accounts
@@ -522,7 +523,13 @@ impl Adapter for MemoryAdapter {
         let mut state = self.lock();
         self.check_user(&state, &session.user_id)?;
         if state.sessions.contains_key(&session.session_token) {
-            return Err(AdapterError::conflict("session", "session_token"));
+            if self.has(Fault::ConflictQuotesTheRow) {
+                return Err(AdapterError::backend(format!(
+                    "duplicate key value violates unique constraint: (sessionToken)=({})",
+                    session.session_token
+                )));
+            }
+            return Err(AdapterError::conflict(Key::SessionToken));
         }
         let session = Session {
             expires: self.instant(session.expires),
@@ -623,10 +630,7 @@ impl Adapter for MemoryAdapter {
         let mut state = self.lock();
         let k = key(&token.identifier, &token.token);
         if state.tokens.contains_key(&k) {
-            return Err(AdapterError::conflict(
-                "verification token",
-                "identifier and token",
-            ));
+            return Err(AdapterError::conflict(Key::IdentifierAndToken));
         }
         let token = VerificationToken {
             expires: self.instant(token.expires),
@@ -680,7 +684,7 @@ impl Adapter for MemoryAdapter {
             .authenticators
             .contains_key(&authenticator.credential_id)
         {
-            return Err(AdapterError::conflict("authenticator", "credential_id"));
+            return Err(AdapterError::conflict(Key::CredentialId));
         }
         self.owned(&mut state, &authenticator.user_id)
             .authenticators
@@ -722,7 +726,7 @@ impl Adapter for MemoryAdapter {
         let mut state = self.lock();
         let Some(authenticator) = state.authenticators.get_mut(credential_id) else {
             return Err(AdapterError::not_found(
-                "authenticator",
+                Entity::Authenticator,
                 format!("credential id {credential_id:?}"),
             ));
         };
@@ -747,6 +751,9 @@ impl Adapter for MemoryAdapter {
             }
         }
         state.tokens.retain(|_, t| t.expires > now);
+        if self.has(Fault::PurgeReportsNothing) {
+            return Ok(0);
+        }
         Ok((before - state.sessions.len() - state.tokens.len()) as u64)
     }
 }

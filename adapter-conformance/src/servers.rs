@@ -1,6 +1,7 @@
-//! Test servers for adapter tests: a URL from the environment, else a
-//! container started with `testcontainers` when a Docker engine answers, else
-//! a failure that says how to provide one.
+//! Test servers for adapter tests: a URL from the environment, else (with
+//! the `docker` feature, off by default) a container started with
+//! `testcontainers` when a Docker engine answers, else a failure that says
+//! how to provide one.
 //!
 //! A container is started once per test process and shared by URL (never by
 //! pool: every test builds its own connections on its own runtime). Tests
@@ -31,6 +32,30 @@ impl Server {
             Self::Redis => "REDIS_URL",
         }
     }
+
+    /// The container image started for this server when its variable is
+    /// unset and the `docker` feature is on: `postgres:16-alpine`,
+    /// `mysql:8.4`, `mongo:7` (run as a one-node replica set) or
+    /// `redis:7.2-alpine`.
+    pub fn image(self) -> &'static str {
+        match self {
+            Self::Postgres => "postgres:16-alpine",
+            Self::Mysql => "mysql:8.4",
+            Self::Mongodb => "mongo:7",
+            Self::Redis => "redis:7.2-alpine",
+        }
+    }
+
+    /// The tag of [`image`](Self::image).
+    #[cfg_attr(not(feature = "docker"), allow(dead_code))]
+    fn tag(self) -> &'static str {
+        self.image()
+            .split_once(':')
+            .map_or("latest", |(_, tag)| tag)
+    }
+
+    /// Every server, in declaration order.
+    pub const ALL: [Server; 4] = [Self::Postgres, Self::Mysql, Self::Mongodb, Self::Redis];
 
     fn example_url(self) -> &'static str {
         match self {
@@ -138,7 +163,7 @@ mod docker {
             match server {
                 Server::Postgres => {
                     let c = Postgres::default()
-                        .with_tag("16-alpine")
+                        .with_tag(server.tag())
                         .start()
                         .await
                         .map_err(docker_err)?;
@@ -150,7 +175,7 @@ mod docker {
                 }
                 Server::Mysql => {
                     let c = Mysql::default()
-                        .with_tag("8.4")
+                        .with_tag(server.tag())
                         .start()
                         .await
                         .map_err(docker_err)?;
@@ -160,7 +185,7 @@ mod docker {
                 }
                 Server::Mongodb => {
                     let c = Mongo::repl_set()
-                        .with_tag("7")
+                        .with_tag(server.tag())
                         .start()
                         .await
                         .map_err(docker_err)?;
@@ -170,7 +195,7 @@ mod docker {
                 }
                 Server::Redis => {
                     let c = Redis::default()
-                        .with_tag("7.2-alpine")
+                        .with_tag(server.tag())
                         .start()
                         .await
                         .map_err(docker_err)?;
@@ -209,6 +234,17 @@ mod tests {
                 message.contains(needle),
                 "{needle:?} missing from: {message}"
             );
+        }
+    }
+
+    #[test]
+    fn the_readme_names_the_images_the_code_starts() {
+        let readme = include_str!("../README.md");
+        for server in Server::ALL {
+            let image = format!("`{}`", server.image());
+            assert!(readme.contains(&image), "README.md does not name {image}");
+            let module = server.image().split_once(':').unwrap().0;
+            assert_eq!(server.tag(), &server.image()[module.len() + 1..]);
         }
     }
 

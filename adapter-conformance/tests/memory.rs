@@ -23,3 +23,18 @@ adapter_conformance::conformance_tests!(
     teardown = drop_namespace,
     migrate = migrated
 );
+
+/// The `temp_file = ...` form of the macro: each case gets a fresh path
+/// (the reference adapter names its namespace after it and writes nothing).
+mod on_a_temp_file {
+    use adapter_conformance::memory::MemoryAdapter;
+
+    async fn adapter(path: std::path::PathBuf) -> MemoryAdapter {
+        assert!(!path.exists(), "the temporary file is fresh");
+        let adapter = MemoryAdapter::open(&path.display().to_string());
+        adapter.migrate().await.expect("migrate");
+        adapter
+    }
+
+    adapter_conformance::conformance_tests!(temp_file = adapter);
+}

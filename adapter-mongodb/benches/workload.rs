@@ -1,4 +1,4 @@
-//! The BENCH.md workload on MongoDB:
+//! The benchmark workload (`docs/workload.md`) on MongoDB:
 //! `cargo bench -p adapter-mongodb [-- --users N --ops N --concurrency C --url mongodb://...]`.
 //! Without `--url` it uses `MONGODB_URL`. Everything runs in a fresh
 //! database with a pool of 16 connections; the database is dropped
@@ -6,14 +6,13 @@
 
 use std::sync::Arc;
 
-use adapter_conformance::bench::{self, BenchConfig, BulkSeed, RawLookup, SeedUser};
+use adapter_bench::{self as bench, BenchConfig, BulkSeed, RawLookup, SeedUser};
 use adapter_conformance::servers::{self, Server};
-use adapter_mongodb::{ACCOUNTS, MongodbAdapter, SESSIONS, USERS};
+use adapter_mongodb::{ACCOUNTS, MongoOptions, MongodbAdapter, SESSIONS, USERS};
 use auth_core::AdapterError;
 use bson::oid::ObjectId;
 use bson::{Bson, DateTime, Document, doc};
-use mongodb::options::ClientOptions;
-use mongodb::{Client, Database};
+use mongodb::Database;
 
 #[tokio::main]
 async fn main() {
@@ -22,12 +21,13 @@ async fn main() {
         Some(url) => url.clone(),
         None => servers::url(Server::Mongodb).await,
     };
-    let mut options = ClientOptions::parse(&url)
+    let options = MongoOptions::from_url(&url)
+        .expect("a MongoDB connection string")
+        .namespace(servers::unique_namespace("bench"))
+        .pool_size(16);
+    let adapter = MongodbAdapter::connect_with(options)
         .await
-        .expect("a MongoDB connection string");
-    options.max_pool_size = Some(16);
-    let client = Client::with_options(options).expect("a MongoDB client");
-    let adapter = MongodbAdapter::from_client(client.clone(), &servers::unique_namespace("bench"));
+        .expect("a MongoDB client");
     adapter.migrate().await.expect("migrate");
     let database = adapter.database().clone();
 

@@ -1,22 +1,38 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+mod codec;
+mod error;
+
 use std::fmt;
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use auth_core::timestamp::{from_unix_millis, parse_iso, to_unix_millis, truncate_to_millis};
+use auth_core::timestamp::truncate_to_millis;
 use auth_core::{
-    Account, AccountType, Adapter, AdapterError, Authenticator, NewUser, Result, Session,
+    Account, Adapter, AdapterError, Authenticator, Entity, Key, NewUser, Result, Session,
     SessionUpdate, User, UserUpdate, VerificationToken, with_timeout,
 };
 use bson::oid::ObjectId;
-use bson::{Bson, DateTime, Document, doc};
+use bson::{Document, doc};
 use futures::{FutureExt, TryStreamExt};
-use mongodb::options::{ClientOptions, IndexOptions, ReturnDocument};
+use mongodb::options::{ClientOptions, ConnectionString, IndexOptions, ReturnDocument};
 use mongodb::{Client, ClientSession, Collection, Database, IndexModel};
 use time::OffsetDateTime;
+
+use codec::{
+    counter, date, number, opt_date, opt_str, parse_id, read_account, read_authenticator,
+    read_session, read_user, read_verification_token, sub_document,
+};
+pub use error::MongoError;
+use error::{backend, server_code, write_error};
+
+/// The `bson` crate this adapter is built with (documents, `ObjectId`).
+pub use bson;
+/// The `mongodb` driver this adapter is built with, for
+/// [`MongodbAdapter::from_client`] and raw access to the collections.
+pub use mongodb;
 
 /// The database used when the connection string names none.
 pub const DEFAULT_DATABASE: &str = "auth";
@@ -43,31 +59,60 @@ const MIGRATE_RETRIES: u64 = 5;
 
 // ------------------------------------------------------------------ options
 
-/// How long calls may take, and whether the adapter may use transactions.
+/// Where and how [`MongodbAdapter::connect_with`] connects: the connection
+/// string, the database (the adapter's namespace), the pool size, time
+/// limits, and whether the adapter may use transactions.
 ///
 /// ```
 /// use std::time::Duration;
 /// use adapter_mongodb::MongoOptions;
 ///
-/// let options = MongoOptions::new()
+/// let options = MongoOptions::from_url("mongodb://127.0.0.1:27017/myapp")?
+///     .namespace("tenant_a")
+///     .pool_size(16)
 ///     .operation_timeout(Duration::from_secs(3))
 ///     .server_selection_timeout(Duration::from_secs(2));
+/// assert_eq!(options.namespace_value(), "tenant_a");
 /// assert_eq!(options.operation_timeout_value(), Duration::from_secs(3));
+/// # Ok::<(), auth_core::AdapterError>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// `Debug` leaves out the connection string, which may hold a password.
+#[derive(Clone, PartialEq)]
 pub struct MongoOptions {
+    url: Option<ConnectionString>,
+    database: Option<String>,
+    pool_size: Option<u32>,
     operation_timeout: Duration,
     server_selection_timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
     transactions: bool,
 }
 
+impl fmt::Debug for MongoOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MongoOptions")
+            .field("namespace", &self.namespace_value())
+            .field("pool_size", &self.pool_size)
+            .field("operation_timeout", &self.operation_timeout)
+            .field("server_selection_timeout", &self.server_selection_timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("transactions", &self.transactions)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Default for MongoOptions {
+    /// No connection string (for [`MongodbAdapter::from_client_with`]; use
+    /// [`MongoOptions::from_url`] to connect); database [`DEFAULT_DATABASE`];
     /// 10 s per call; server selection and connect timeouts as the
     /// connection string says, else 5 s each; transactions where the
     /// deployment runs them.
     fn default() -> Self {
         Self {
+            url: None,
+            database: None,
+            pool_size: None,
             operation_timeout: DEFAULT_OPERATION_TIMEOUT,
             server_selection_timeout: None,
             connect_timeout: None,
@@ -84,13 +129,49 @@ pub const DEFAULT_OPERATION_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl MongoOptions {
-    /// The defaults (see [`Default`](#impl-Default-for-MongoOptions)).
+    /// The defaults (see [`Default`](#impl-Default-for-MongoOptions)),
+    /// without a connection string: for
+    /// [`MongodbAdapter::from_client_with`].
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// The defaults, connecting with the MongoDB connection string `url`
+    /// (`mongodb://host:27017/mydb?replicaSet=rs0`, `mongodb+srv://...`,
+    /// with the driver's options: credentials, TLS, `maxPoolSize`,
+    /// timeouts). The database is the one the string names, else
+    /// [`DEFAULT_DATABASE`], unless [`namespace`](Self::namespace) sets it.
+    ///
+    /// Errors: `InvalidInput` (field `url`) for a string the driver rejects.
+    /// A `mongodb+srv://` string is resolved (DNS) only when connecting.
+    pub fn from_url(url: &str) -> Result<Self> {
+        let parsed = ConnectionString::parse(url)
+            .map_err(|e| AdapterError::invalid_input("url", MongoError(e).to_string()))?;
+        Ok(Self {
+            url: Some(parsed),
+            ..Self::default()
+        })
+    }
+
+    /// The database holding the collections: the adapter's namespace (two
+    /// adapters on different databases share nothing). Default: the
+    /// connection string's database, else [`DEFAULT_DATABASE`].
+    pub fn namespace(mut self, database: impl Into<String>) -> Self {
+        self.database = Some(database.into());
+        self
+    }
+
+    /// The most connections the driver's pool opens (its `maxPoolSize`).
+    /// Default: the connection string's `maxPoolSize`, else the driver's
+    /// (10). Applies to [`MongodbAdapter::connect_with`].
+    pub fn pool_size(mut self, connections: u32) -> Self {
+        self.pool_size = Some(connections);
+        self
+    }
+
     /// The limit of every adapter call (each method of
-    /// [`Adapter`], and [`MongodbAdapter::migrate`]),
+    /// [`Adapter`], [`MongodbAdapter::migrate`] and
+    /// [`MongodbAdapter::drop_namespace`]),
     /// retries and transactions included. A call that runs out of time
     /// returns a `Backend` error for which
     /// [`is_timeout`](auth_core::AdapterError::is_timeout) is true. Default
@@ -132,6 +213,16 @@ impl MongoOptions {
     pub fn operation_timeout_value(&self) -> Duration {
         self.operation_timeout
     }
+
+    /// The database (namespace) these options name: the one set with
+    /// [`namespace`](Self::namespace), else the connection string's, else
+    /// [`DEFAULT_DATABASE`].
+    pub fn namespace_value(&self) -> &str {
+        self.database
+            .as_deref()
+            .or_else(|| self.url.as_ref()?.default_database.as_deref())
+            .unwrap_or(DEFAULT_DATABASE)
+    }
 }
 
 // ------------------------------------------------------------------ adapter
@@ -172,8 +263,9 @@ impl fmt::Debug for MongodbAdapter {
 
 impl MongodbAdapter {
     /// Connects with a MongoDB connection string
-    /// (`mongodb://host:27017/mydb?replicaSet=rs0`, `mongodb+srv://...`)
-    /// and the default [`MongoOptions`]. The database is the one the string
+    /// (`mongodb://host:27017/mydb?replicaSet=rs0`, `mongodb+srv://...`):
+    /// [`connect_with`](Self::connect_with) of
+    /// [`MongoOptions::from_url`]`(url)`. The database is the one the string
     /// names, else [`DEFAULT_DATABASE`]; pool size and timeouts are the
     /// string's options.
     ///
@@ -182,17 +274,25 @@ impl MongodbAdapter {
     ///
     /// Errors: `InvalidInput` (field `url`) for a string the driver rejects.
     pub async fn connect(url: &str) -> Result<Self> {
-        Self::connect_with(url, &MongoOptions::default()).await
+        Self::connect_with(MongoOptions::from_url(url)?).await
     }
 
-    /// Connects as [`connect`](Self::connect) does, with `options`. The
+    /// Connects with `options` (made by [`MongoOptions::from_url`]). The
     /// server selection and connect timeouts of `options` apply where set,
-    /// else the string's, else [`DEFAULT_CONNECT_TIMEOUT`].
+    /// else the string's, else [`DEFAULT_CONNECT_TIMEOUT`]; the pool size
+    /// where set, else the string's `maxPoolSize`.
     ///
-    /// Errors: `InvalidInput` (field `url`) for a string the driver rejects;
-    /// a `Backend` timeout if parsing (an `mongodb+srv://` DNS lookup) takes
-    /// longer than the operation timeout.
-    pub async fn connect_with(url: &str, options: &MongoOptions) -> Result<Self> {
+    /// Errors: `InvalidInput` (field `url`) for options without a
+    /// connection string or a string the driver rejects; a `Backend`
+    /// timeout if parsing (an `mongodb+srv://` DNS lookup) takes longer
+    /// than the operation timeout.
+    pub async fn connect_with(options: MongoOptions) -> Result<Self> {
+        let Some(url) = options.url.clone() else {
+            return Err(AdapterError::invalid_input(
+                "url",
+                "no connection string: make the options with `MongoOptions::from_url`",
+            ));
+        };
         let parse = async {
             ClientOptions::parse(url)
                 .await
@@ -207,13 +307,13 @@ impl MongodbAdapter {
             .connect_timeout
             .or(client_options.connect_timeout)
             .or(Some(DEFAULT_CONNECT_TIMEOUT));
-        let database = client_options
-            .default_database
-            .clone()
-            .unwrap_or_else(|| DEFAULT_DATABASE.to_owned());
+        if options.pool_size.is_some() {
+            client_options.max_pool_size = options.pool_size;
+        }
+        let database = options.namespace_value().to_owned();
         let client = Client::with_options(client_options)
             .map_err(|e| AdapterError::invalid_input("url", MongoError(e).to_string()))?;
-        Ok(Self::from_client_with(client, &database, options))
+        Ok(Self::from_client_with(client, &database, &options))
     }
 
     /// An adapter on an existing client with the default [`MongoOptions`],
@@ -225,7 +325,8 @@ impl MongodbAdapter {
 
     /// An adapter on an existing client, storing everything in `database`,
     /// with the operation timeout and transaction choice of `options` (the
-    /// client keeps its own driver timeouts).
+    /// client keeps its own pool and driver timeouts; the connection
+    /// string and namespace of `options` are not used).
     pub fn from_client_with(client: Client, database: &str, options: &MongoOptions) -> Self {
         let db = client.database(database);
         Self {
@@ -250,6 +351,21 @@ impl MongodbAdapter {
     /// The database holding the collections.
     pub fn database(&self) -> &Database {
         &self.database
+    }
+
+    /// The adapter's namespace: the name of its database.
+    pub fn namespace(&self) -> &str {
+        self.database.name()
+    }
+
+    /// Drops the adapter's database (every collection and index in it,
+    /// whoever wrote them), under the operation timeout. Meant for tests
+    /// and for retiring a namespace.
+    ///
+    /// Errors: `Backend` if the server is unreachable or refuses.
+    pub async fn drop_namespace(self) -> Result<()> {
+        let drop = async { self.database.drop().await.map_err(backend) };
+        with_timeout(self.operation_timeout, "drop_namespace", drop).await
     }
 
     /// Creates every index the adapter relies on (see the crate README).
@@ -407,9 +523,9 @@ impl MongodbAdapter {
         collection: &Collection<Document>,
         user_id: &str,
         record: Document,
-        conflict: (&'static str, &'static str),
+        conflict: Key,
     ) -> Result<()> {
-        let missing = || AdapterError::not_found("user", format!("id {user_id:?}"));
+        let missing = || AdapterError::user_not_found(user_id);
         let oid = parse_id(user_id).ok_or_else(missing)?;
         if !self.supports_transactions().await? {
             let (adapter, collection) = (self.clone(), collection.clone());
@@ -454,7 +570,7 @@ impl MongodbAdapter {
         match inserted {
             Ok(true) => Ok(()),
             Ok(false) => Err(missing()),
-            Err(e) => Err(write_error(e, conflict.0, conflict.1)),
+            Err(e) => Err(write_error(e, conflict)),
         }
     }
 
@@ -481,9 +597,9 @@ impl MongodbAdapter {
         collection: &Collection<Document>,
         user_id: ObjectId,
         mut record: Document,
-        conflict: (&'static str, &'static str),
+        conflict: Key,
     ) -> Result<()> {
-        let missing = || AdapterError::not_found("user", format!("id {:?}", user_id.to_hex()));
+        let missing = || AdapterError::user_not_found(&user_id.to_hex());
         if !self.user_exists(user_id).await? {
             return Err(missing());
         }
@@ -492,7 +608,7 @@ impl MongodbAdapter {
         collection
             .insert_one(record)
             .await
-            .map_err(|e| write_error(e, conflict.0, conflict.1))?;
+            .map_err(|e| write_error(e, conflict))?;
         if self.user_exists(user_id).await? {
             return Ok(());
         }
@@ -566,7 +682,7 @@ impl MongodbAdapter {
         self.users
             .insert_one(record)
             .await
-            .map_err(|e| write_error(e, "user", "email"))?;
+            .map_err(|e| write_error(e, Key::Email))?;
         let mut user = user.into_user(id.to_hex());
         user.email_verified = user.email_verified.map(truncate_to_millis);
         Ok(user)
@@ -611,7 +727,7 @@ impl MongodbAdapter {
     }
 
     async fn do_update_user(&self, update: UserUpdate) -> Result<User> {
-        let missing = || AdapterError::not_found("user", format!("id {:?}", update.id));
+        let missing = || AdapterError::user_not_found(&update.id);
         let oid = parse_id(&update.id).ok_or_else(missing)?;
         let mut set = Document::new();
         if let Some(name) = &update.name {
@@ -634,7 +750,7 @@ impl MongodbAdapter {
                 .return_document(ReturnDocument::After)
                 .await
         }
-        .map_err(|e| write_error(e, "user", "email"))?;
+        .map_err(|e| write_error(e, Key::Email))?;
         read_user(&found.ok_or_else(missing)?)
     }
 
@@ -711,7 +827,7 @@ impl MongodbAdapter {
 
     async fn do_link_account(&self, account: Account) -> Result<Account> {
         let user_id = parse_id(&account.user_id)
-            .ok_or_else(|| AdapterError::not_found("user", format!("id {:?}", account.user_id)))?;
+            .ok_or_else(|| AdapterError::user_not_found(&account.user_id))?;
         let mut record = doc! {
             "userId": user_id,
             "type": account.account_type.as_str(),
@@ -739,7 +855,7 @@ impl MongodbAdapter {
             &self.accounts,
             &account.user_id,
             record,
-            ("account", "provider_account_id"),
+            Key::ProviderAccountId,
         )
         .await?;
         Ok(account)
@@ -791,19 +907,14 @@ impl MongodbAdapter {
 
     async fn do_create_session(&self, session: Session) -> Result<Session> {
         let user_id = parse_id(&session.user_id)
-            .ok_or_else(|| AdapterError::not_found("user", format!("id {:?}", session.user_id)))?;
+            .ok_or_else(|| AdapterError::user_not_found(&session.user_id))?;
         let record = doc! {
             "sessionToken": &session.session_token,
             "userId": user_id,
             "expires": date(session.expires),
         };
-        self.insert_for_user(
-            &self.sessions,
-            &session.user_id,
-            record,
-            ("session", "session_token"),
-        )
-        .await?;
+        self.insert_for_user(&self.sessions, &session.user_id, record, Key::SessionToken)
+            .await?;
         Ok(Session {
             expires: truncate_to_millis(session.expires),
             ..session
@@ -852,7 +963,7 @@ impl MongodbAdapter {
             return found.as_ref().map(read_session).transpose();
         };
         // A new owner must exist, and must not be deleted under our feet.
-        let missing = || AdapterError::not_found("user", format!("id {user_id:?}"));
+        let missing = || AdapterError::user_not_found(user_id);
         let oid = parse_id(user_id).ok_or_else(missing)?;
         set.insert("userId", oid);
         let change = doc! { "$set": set };
@@ -962,7 +1073,7 @@ impl MongodbAdapter {
         self.tokens
             .insert_one(record)
             .await
-            .map_err(|e| write_error(e, "verification_token", "token"))?;
+            .map_err(|e| write_error(e, Key::IdentifierAndToken))?;
         Ok(VerificationToken {
             expires: truncate_to_millis(token.expires),
             ..token
@@ -988,9 +1099,8 @@ impl MongodbAdapter {
     }
 
     async fn do_create_authenticator(&self, authenticator: Authenticator) -> Result<Authenticator> {
-        let user_id = parse_id(&authenticator.user_id).ok_or_else(|| {
-            AdapterError::not_found("user", format!("id {:?}", authenticator.user_id))
-        })?;
+        let user_id = parse_id(&authenticator.user_id)
+            .ok_or_else(|| AdapterError::user_not_found(&authenticator.user_id))?;
         let record = doc! {
             "credentialID": &authenticator.credential_id,
             "userId": user_id,
@@ -1005,7 +1115,7 @@ impl MongodbAdapter {
             &self.authenticators,
             &authenticator.user_id,
             record,
-            ("authenticator", "credential_id"),
+            Key::CredentialId,
         )
         .await?;
         Ok(authenticator)
@@ -1050,7 +1160,10 @@ impl MongodbAdapter {
             .await
             .map_err(backend)?;
         let found = found.ok_or_else(|| {
-            AdapterError::not_found("authenticator", format!("credential id {credential_id:?}"))
+            AdapterError::not_found(
+                Entity::Authenticator,
+                format!("credential id {credential_id:?}"),
+            )
         })?;
         read_authenticator(&found)
     }
@@ -1290,284 +1403,5 @@ impl Adapter for MongodbAdapter {
             self.do_purge_expired(),
         )
         .await
-    }
-}
-
-// ------------------------------------------------------- values to BSON
-
-/// An id we issued: exactly 24 lowercase hex digits (the form
-/// `ObjectId::to_hex` writes, so lookups stay exact). Anything else names no
-/// record.
-fn parse_id(id: &str) -> Option<ObjectId> {
-    let well_formed = id.len() == 24 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-    well_formed.then(|| ObjectId::parse_str(id).ok()).flatten()
-}
-
-/// A BSON date, truncated to the millisecond.
-fn date(instant: OffsetDateTime) -> DateTime {
-    DateTime::from_millis(to_unix_millis(truncate_to_millis(instant)))
-}
-
-fn opt_date(instant: Option<OffsetDateTime>) -> Bson {
-    instant.map_or(Bson::Null, |t| Bson::DateTime(date(t)))
-}
-
-fn opt_str(value: &Option<String>) -> Bson {
-    value.clone().map_or(Bson::Null, Bson::String)
-}
-
-/// Prisma stores `Int` as a 32-bit integer; counters above `i32::MAX` (valid
-/// in WebAuthn) become 64-bit so that they are kept exactly.
-fn counter(value: u32) -> Bson {
-    i32::try_from(value).map_or(Bson::Int64(i64::from(value)), Bson::Int32)
-}
-
-// ------------------------------------------------------- BSON to values
-
-fn corrupt(collection: &str, field: &str, found: &Bson) -> AdapterError {
-    AdapterError::backend(format!(
-        "stored {collection}.{field} has an unexpected type ({:?})",
-        found.element_type()
-    ))
-}
-
-/// `None` for a missing field or `null`: Auth.js writes both.
-fn field<'d>(record: &'d Document, name: &str) -> Option<&'d Bson> {
-    record.get(name).filter(|v| !matches!(v, Bson::Null))
-}
-
-fn opt_string(collection: &str, record: &Document, name: &str) -> Result<Option<String>> {
-    match field(record, name) {
-        None => Ok(None),
-        Some(Bson::String(s)) => Ok(Some(s.clone())),
-        Some(other) => Err(corrupt(collection, name, other)),
-    }
-}
-
-fn string(collection: &str, record: &Document, name: &str) -> Result<String> {
-    opt_string(collection, record, name)?
-        .ok_or_else(|| AdapterError::backend(format!("stored {collection}.{name} is missing")))
-}
-
-/// A date as MongoDB stores it; ISO-8601 text is read too.
-fn opt_instant(collection: &str, record: &Document, name: &str) -> Result<Option<OffsetDateTime>> {
-    match field(record, name) {
-        None => Ok(None),
-        Some(Bson::DateTime(d)) => from_unix_millis("expires", d.timestamp_millis())
-            .map(Some)
-            .map_err(|e| AdapterError::backend(format!("stored {collection}.{name}: {e}"))),
-        Some(Bson::String(text)) => parse_iso(text).map(Some),
-        Some(other) => Err(corrupt(collection, name, other)),
-    }
-}
-
-fn instant(collection: &str, record: &Document, name: &str) -> Result<OffsetDateTime> {
-    opt_instant(collection, record, name)?
-        .ok_or_else(|| AdapterError::backend(format!("stored {collection}.{name} is missing")))
-}
-
-/// An integer stored as int32, int64 or an integral double (JavaScript
-/// numbers beyond int32 are stored as doubles by the Node.js driver).
-fn number(value: Option<&Bson>) -> Option<i64> {
-    match value? {
-        Bson::Int32(n) => Some(i64::from(*n)),
-        Bson::Int64(n) => Some(*n),
-        Bson::Double(f) if f.fract() == 0.0 && f.abs() < 9.3e18 => Some(*f as i64),
-        _ => None,
-    }
-}
-
-/// An id: the hex of an ObjectId, or a string id written by other code.
-fn id(collection: &str, record: &Document, name: &str) -> Result<String> {
-    match record.get(name) {
-        Some(Bson::ObjectId(oid)) => Ok(oid.to_hex()),
-        Some(Bson::String(s)) => Ok(s.clone()),
-        Some(other) => Err(corrupt(collection, name, other)),
-        None => Err(AdapterError::backend(format!(
-            "stored {collection}.{name} is missing"
-        ))),
-    }
-}
-
-fn sub_document<'d>(record: &'d Document, name: &str) -> Result<&'d Document> {
-    record
-        .get_document(name)
-        .map_err(|e| AdapterError::backend(format!("joined {name}: {e}")))
-}
-
-fn read_user(record: &Document) -> Result<User> {
-    Ok(User {
-        id: id(USERS, record, "_id")?,
-        name: opt_string(USERS, record, "name")?,
-        email: opt_string(USERS, record, "email")?,
-        email_verified: opt_instant(USERS, record, "emailVerified")?,
-        image: opt_string(USERS, record, "image")?,
-    })
-}
-
-fn read_account(record: &Document) -> Result<Account> {
-    let s = |name| opt_string(ACCOUNTS, record, name);
-    let account_type: AccountType = string(ACCOUNTS, record, "type")?
-        .parse()
-        .map_err(|e: AdapterError| AdapterError::backend(format!("stored accounts.type: {e}")))?;
-    let expires_at = match field(record, "expires_at") {
-        None => None,
-        Some(value) => {
-            Some(number(Some(value)).ok_or_else(|| corrupt(ACCOUNTS, "expires_at", value))?)
-        }
-    };
-    Ok(Account {
-        user_id: id(ACCOUNTS, record, "userId")?,
-        account_type,
-        provider: string(ACCOUNTS, record, "provider")?,
-        provider_account_id: string(ACCOUNTS, record, "providerAccountId")?,
-        access_token: s("access_token")?,
-        refresh_token: s("refresh_token")?,
-        expires_at,
-        token_type: s("token_type")?,
-        scope: s("scope")?,
-        id_token: s("id_token")?,
-        session_state: s("session_state")?,
-    })
-}
-
-fn read_session(record: &Document) -> Result<Session> {
-    Ok(Session {
-        session_token: string(SESSIONS, record, "sessionToken")?,
-        user_id: id(SESSIONS, record, "userId")?,
-        expires: instant(SESSIONS, record, "expires")?,
-    })
-}
-
-fn read_verification_token(record: &Document) -> Result<VerificationToken> {
-    Ok(VerificationToken {
-        identifier: string(VERIFICATION_TOKENS, record, "identifier")?,
-        token: string(VERIFICATION_TOKENS, record, "token")?,
-        expires: instant(VERIFICATION_TOKENS, record, "expires")?,
-    })
-}
-
-fn read_authenticator(record: &Document) -> Result<Authenticator> {
-    let s = |name| string(AUTHENTICATORS, record, name);
-    let counter = field(record, "counter").unwrap_or(&Bson::Null);
-    let counter = number(Some(counter))
-        .and_then(|n| u32::try_from(n).ok())
-        .ok_or_else(|| corrupt(AUTHENTICATORS, "counter", counter))?;
-    let backed_up = match field(record, "credentialBackedUp") {
-        Some(Bson::Boolean(b)) => *b,
-        other => {
-            return Err(corrupt(
-                AUTHENTICATORS,
-                "credentialBackedUp",
-                other.unwrap_or(&Bson::Null),
-            ));
-        }
-    };
-    Ok(Authenticator {
-        credential_id: s("credentialID")?,
-        user_id: id(AUTHENTICATORS, record, "userId")?,
-        provider_account_id: s("providerAccountId")?,
-        credential_public_key: s("credentialPublicKey")?,
-        counter,
-        credential_device_type: s("credentialDeviceType")?,
-        credential_backed_up: backed_up,
-        transports: opt_string(AUTHENTICATORS, record, "transports")?,
-    })
-}
-
-// ------------------------------------------------------------ error mapping
-
-/// A driver error, as the source of [`AdapterError::Backend`].
-///
-/// Its `Display` and `Debug` leave out the messages the server sends back,
-/// which may quote the values of a failed write (a duplicate-key message
-/// quotes the session token); the error code, its name and the driver's own
-/// description remain. [`MongoError::driver_error`] gives the whole error.
-pub struct MongoError(mongodb::error::Error);
-
-impl MongoError {
-    /// The driver's error, with the server's messages.
-    pub fn driver_error(&self) -> &mongodb::error::Error {
-        &self.0
-    }
-
-    /// The server's error code, if the server refused the operation.
-    pub fn code(&self) -> Option<i32> {
-        server_code(&self.0)
-    }
-}
-
-impl fmt::Display for MongoError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use mongodb::error::{ErrorKind, WriteFailure};
-        match self.0.kind.as_ref() {
-            ErrorKind::Command(e) => write!(
-                f,
-                "the server refused the command: error {} ({})",
-                e.code, e.code_name
-            ),
-            ErrorKind::Write(WriteFailure::WriteError(e)) => write!(
-                f,
-                "the server refused the write: error {} ({})",
-                e.code,
-                e.code_name.as_deref().unwrap_or("unnamed")
-            ),
-            ErrorKind::Write(WriteFailure::WriteConcernError(e)) => write!(
-                f,
-                "write concern failed: error {} ({})",
-                e.code, e.code_name
-            ),
-            ErrorKind::InsertMany(_) | ErrorKind::BulkWrite(_) => {
-                write!(
-                    f,
-                    "the server refused a batch write: error {:?}",
-                    self.code()
-                )
-            }
-            ErrorKind::Transaction { .. } => write!(f, "the transaction failed or timed out"),
-            _ => write!(f, "{}", self.0),
-        }
-    }
-}
-
-impl fmt::Debug for MongoError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("MongoError")
-            .field(&format_args!("{self}"))
-            .finish()
-    }
-}
-
-impl std::error::Error for MongoError {}
-
-fn server_code(error: &mongodb::error::Error) -> Option<i32> {
-    use mongodb::error::{ErrorKind, WriteFailure};
-    match error.kind.as_ref() {
-        ErrorKind::Command(e) => Some(e.code),
-        ErrorKind::Write(WriteFailure::WriteError(e)) => Some(e.code),
-        ErrorKind::Write(WriteFailure::WriteConcernError(e)) => Some(e.code),
-        ErrorKind::InsertMany(e) => e
-            .write_errors
-            .as_ref()
-            .and_then(|errors| errors.first())
-            .map(|e| e.code),
-        _ => None,
-    }
-}
-
-fn backend(error: mongodb::error::Error) -> AdapterError {
-    AdapterError::backend(MongoError(error))
-}
-
-/// Duplicate key (`E11000`) → `Conflict` on `entity`'s `key`; anything
-/// else → `Backend`.
-fn write_error(
-    error: mongodb::error::Error,
-    entity: &'static str,
-    key: &'static str,
-) -> AdapterError {
-    match server_code(&error) {
-        Some(11000 | 11001) => AdapterError::conflict(entity, key),
-        _ => backend(error),
     }
 }

@@ -3,26 +3,28 @@
 //! database of its own: once with transactions (the test server reports a
 //! replica set) and once on the standalone path (`transactions(false)`).
 
+use std::time::Duration;
+
 use adapter_conformance::servers::{self, Server};
 use adapter_mongodb::{MongoOptions, MongodbAdapter};
-use mongodb::Client;
-use mongodb::options::ClientOptions;
 
 /// A new client (pool of 8) on database `database`, not migrated.
 async fn connect(database: &str, transactions: bool) -> MongodbAdapter {
     let url = servers::url(Server::Mongodb).await;
-    let mut options = ClientOptions::parse(&url)
-        .await
-        .unwrap_or_else(|e| panic!("MONGODB_URL is not a MongoDB connection string: {e}"));
-    options.max_pool_size = Some(8);
-    let client = Client::with_options(options).expect("a MongoDB client");
-    // The test server (SecantusDB, in Python) serves the whole suite at
-    // once on a 2-core machine: give each call far more than the 10 s
-    // default. The limit itself is tested in tests/hardening.rs.
-    let options = MongoOptions::new()
+    let options = MongoOptions::from_url(&url)
+        .unwrap_or_else(|e| panic!("MONGODB_URL is not a MongoDB connection string: {e}"))
+        .namespace(database)
+        .pool_size(8)
         .transactions(transactions)
-        .operation_timeout(std::time::Duration::from_secs(90));
-    MongodbAdapter::from_client_with(client, database, &options)
+        // The test server (SecantusDB, in Python) serves the whole suite at
+        // once on a 2-core machine: give each call far more than the 10 s
+        // default, and server selection the driver's 30 s. The limits
+        // themselves are tested in tests/hardening.rs.
+        .operation_timeout(Duration::from_secs(90))
+        .server_selection_timeout(Duration::from_secs(30));
+    MongodbAdapter::connect_with(options)
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to MONGODB_URL: {e}"))
 }
 
 async fn adapter(transactions: bool) -> MongodbAdapter {
@@ -46,10 +48,9 @@ async fn migrated(
 }
 
 /// Drops the case's database, so runs leave nothing behind.
-async fn drop_database(adapter: MongodbAdapter) {
+async fn drop_namespace(adapter: MongodbAdapter) {
     adapter
-        .database()
-        .drop()
+        .drop_namespace()
         .await
         .unwrap_or_else(|e| panic!("cannot drop the test database: {e}"));
 }
@@ -68,7 +69,7 @@ mod with_transactions {
 
     adapter_conformance::conformance_tests!(
         adapter,
-        teardown = super::drop_database,
+        teardown = super::drop_namespace,
         migrate = migrated
     );
 }
@@ -87,7 +88,7 @@ mod without_transactions {
 
     adapter_conformance::conformance_tests!(
         adapter,
-        teardown = super::drop_database,
+        teardown = super::drop_namespace,
         migrate = migrated
     );
 }

@@ -28,7 +28,7 @@ async fn setup(transactions: bool) -> MongodbAdapter {
 }
 
 async fn drop_db(adapter: MongodbAdapter) {
-    adapter.database().drop().await.expect("drop the database");
+    adapter.drop_namespace().await.expect("drop the database");
 }
 
 fn later(days: i64) -> OffsetDateTime {
@@ -413,13 +413,13 @@ fn assert_timed_out<T: std::fmt::Debug>(
 async fn calls_to_a_stalled_server_time_out_within_the_configured_limit() {
     let address = stalled_server();
     let limit = Duration::from_millis(500);
-    let options = MongoOptions::new().operation_timeout(limit);
-    let adapter = MongodbAdapter::connect_with(
-        &format!("mongodb://{address}/stalled?directConnection=true"),
-        &options,
-    )
-    .await
-    .expect("the driver connects lazily");
+    let url = format!("mongodb://{address}/stalled?directConnection=true");
+    let options = MongoOptions::from_url(&url)
+        .unwrap()
+        .operation_timeout(limit);
+    let adapter = MongodbAdapter::connect_with(options)
+        .await
+        .expect("the driver connects lazily");
 
     let started = Instant::now();
     assert_timed_out(adapter.migrate().await, limit, started);
@@ -451,16 +451,13 @@ async fn without_an_operation_limit_the_driver_timeouts_still_apply() {
     // The driver's server selection gives up by itself, before the (long)
     // operation limit, with a `Backend` error that is not ours.
     let address = stalled_server();
-    let options = MongoOptions::new()
+    let url = format!("mongodb://{address}/stalled?directConnection=true");
+    let options = MongoOptions::from_url(&url)
+        .unwrap()
         .operation_timeout(Duration::from_secs(60))
         .server_selection_timeout(Duration::from_millis(300))
         .connect_timeout(Duration::from_millis(300));
-    let adapter = MongodbAdapter::connect_with(
-        &format!("mongodb://{address}/stalled?directConnection=true"),
-        &options,
-    )
-    .await
-    .unwrap();
+    let adapter = MongodbAdapter::connect_with(options).await.unwrap();
     let started = Instant::now();
     let outcome: Result<Option<User>, _> = adapter.get_user("0123456789abcdef01234567").await;
     let error = outcome.expect_err("nothing answers");

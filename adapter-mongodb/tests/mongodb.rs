@@ -4,7 +4,7 @@
 
 use adapter_conformance::servers::{self, Server};
 use adapter_mongodb::{
-    ACCOUNTS, AUTHENTICATORS, DEFAULT_DATABASE, MongodbAdapter, SESSIONS, USERS,
+    ACCOUNTS, AUTHENTICATORS, DEFAULT_DATABASE, MongoOptions, MongodbAdapter, SESSIONS, USERS,
     VERIFICATION_TOKENS,
 };
 use auth_core::timestamp::truncate_to_millis;
@@ -361,29 +361,61 @@ async fn the_database_comes_from_the_connection_string() {
     };
     let adapter = MongodbAdapter::connect(&named).await.unwrap();
     assert_eq!(adapter.database().name(), ns);
+    assert_eq!(adapter.namespace(), ns);
     adapter.migrate().await.unwrap();
     let user = adapter.create_user(NewUser::default()).await.unwrap();
     assert_eq!(adapter.get_user(&user.id).await.unwrap(), Some(user));
-    adapter.database().drop().await.unwrap();
+    adapter.drop_namespace().await.unwrap();
+
+    // `namespace` overrides the string's database.
+    let other = servers::unique_namespace("mgns");
+    let options = MongoOptions::from_url(&named).unwrap().namespace(&other);
+    assert_eq!(options.namespace_value(), other);
+    let adapter = MongodbAdapter::connect_with(options).await.unwrap();
+    assert_eq!(adapter.namespace(), other);
+    adapter.migrate().await.unwrap();
+    adapter.create_user(NewUser::default()).await.unwrap();
+    let names = adapter.client().list_database_names().await.unwrap();
+    assert!(names.contains(&other), "{names:?}");
+    adapter.drop_namespace().await.unwrap();
 
     let err = MongodbAdapter::connect("postgres://nope")
         .await
         .unwrap_err();
     assert!(err.is_invalid_input(), "{err:?}");
+    let err = MongoOptions::from_url("postgres://nope").unwrap_err();
+    assert!(err.is_invalid_input(), "{err:?}");
+    // Options without a connection string are for `from_client_with`.
+    let err = MongodbAdapter::connect_with(MongoOptions::new())
+        .await
+        .unwrap_err();
+    assert!(err.is_invalid_input(), "{err:?}");
 }
 
+/// A document another tool wrote with a value of the wrong type is a
+/// `Backend` error whose source is a `StoredDataError` naming the field.
 #[tokio::test]
-async fn conflicts_do_not_quote_tokens() {
-    let (adapter, _db) = setup().await;
-    let user = adapter.create_user(NewUser::default()).await.unwrap();
-    let session = Session {
-        session_token: "secret-session-token".into(),
-        user_id: user.id.clone(),
-        expires: later(1),
-    };
-    adapter.create_session(session.clone()).await.unwrap();
-    let err = adapter.create_session(session).await.unwrap_err();
-    assert!(err.is_conflict());
-    let shown = format!("{err} {err:?} {:?}", std::error::Error::source(&err));
-    assert!(!shown.contains("secret"), "{shown}");
+async fn stored_values_of_the_wrong_type_name_the_field() {
+    let (adapter, db) = setup().await;
+    let oid = ObjectId::new();
+    db.collection::<Document>(USERS)
+        .insert_one(doc! { "_id": oid, "email": 42 })
+        .await
+        .unwrap();
+    let err = adapter.get_user(&oid.to_hex()).await.unwrap_err();
+    let source = std::error::Error::source(&err)
+        .and_then(|s| s.downcast_ref::<auth_core::StoredDataError>())
+        .unwrap_or_else(|| panic!("not a stored-data error: {err:?}"));
+    assert_eq!(source.field, "email");
+    adapter.drop_namespace().await.unwrap();
+}
+
+#[test]
+fn options_debug_leaves_out_the_connection_string() {
+    let options = MongoOptions::from_url("mongodb://ada:hunter2@db.example.com:27017/app").unwrap();
+    let shown = format!("{options:?}");
+    assert!(!shown.contains("hunter2"), "{shown}");
+    assert!(shown.contains("\"app\""), "{shown}");
+    assert_eq!(options.namespace_value(), "app");
+    assert_eq!(MongoOptions::new().namespace_value(), DEFAULT_DATABASE);
 }

@@ -1,12 +1,12 @@
-//! The BENCH.md workload on MySQL / MariaDB:
+//! The benchmark workload (`docs/workload.md`) on MySQL / MariaDB:
 //! `cargo bench -p adapter-mysql [-- --users N --ops N --concurrency C --url mysql://...]`.
 //! The URL defaults to `MYSQL_URL`; the data goes to a fresh database, dropped afterwards.
 
 use std::sync::Arc;
 
-use adapter_conformance::bench::{self, BenchConfig, BulkSeed, RawLookup, SeedUser};
+use adapter_bench::{self as bench, BenchConfig, BulkSeed, RawLookup, SeedUser};
 use adapter_conformance::servers::unique_namespace;
-use adapter_mysql::sqlx::{self, AssertSqlSafe, Executor, MySql, MySqlPool, QueryBuilder};
+use adapter_mysql::sqlx::{self, MySql, MySqlPool, QueryBuilder};
 use adapter_mysql::{MysqlAdapter, MysqlOptions};
 use auth_core::AdapterError;
 use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
@@ -21,9 +21,9 @@ async fn main() {
     let database = unique_namespace("bench_mysql");
     let options = MysqlOptions::from_url(&url)
         .expect("a MySQL URL")
-        .database(&database)
+        .namespace(&database)
         .create_database_if_missing(true)
-        .max_connections(16);
+        .pool_size(16);
     let adapter = Arc::new(MysqlAdapter::connect_with(options).await.expect("connect"));
     adapter.migrate().await.expect("migrate");
 
@@ -46,20 +46,15 @@ async fn main() {
     let seed: BulkSeed = Arc::new(move |batch| Box::pin(seed(pool.clone(), batch)));
     bench::run_bulk_seeded("mysql", adapter.clone(), &config, raw_lookup, seed).await;
 
-    let drop = format!("DROP DATABASE IF EXISTS `{database}`");
-    adapter
-        .pool()
-        .execute(AssertSqlSafe(drop))
+    MysqlAdapter::clone(&adapter)
+        .drop_namespace()
         .await
         .expect("drop the bench database");
 }
 
 /// The bulk path: one transaction per batch, one multi-row `INSERT` per table.
 async fn seed(pool: MySqlPool, batch: Vec<SeedUser>) -> Result<Vec<String>, AdapterError> {
-    let ids: Vec<String> = batch
-        .iter()
-        .map(|_| uuid::Uuid::now_v7().to_string())
-        .collect();
+    let ids: Vec<String> = batch.iter().map(|_| auth_core::new_id()).collect();
     let rows = || ids.iter().zip(&batch);
     let mut tx = pool.begin().await.map_err(AdapterError::backend)?;
 

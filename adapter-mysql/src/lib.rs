@@ -7,19 +7,24 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use auth_core::timestamp::truncate_to_millis;
+use auth_core::timestamp::{check_year_range, truncate_to_millis};
 use auth_core::{
-    Account, AccountType, Adapter, AdapterError, Authenticator, NewUser, Result, Session,
-    SessionUpdate, User, UserUpdate, VerificationToken, with_timeout,
+    Account, AccountType, Adapter, AdapterError, Authenticator, Entity, Key, NewUser, Result,
+    Session, SessionUpdate, User, UserUpdate, VerificationToken, new_id, with_timeout,
 };
 use sqlx::mysql::{
-    MySqlConnectOptions, MySqlConnection, MySqlDatabaseError, MySqlPool, MySqlPoolOptions,
-    MySqlQueryResult, MySqlRow,
+    MySqlConnectOptions, MySqlConnection, MySqlPool, MySqlPoolOptions, MySqlQueryResult, MySqlRow,
 };
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Executor, MySql, Row};
 use time::{OffsetDateTime, PrimitiveDateTime};
 
+/// The sqlx this crate is built on, to build a [`MySqlPool`] of the matching
+/// version for [`MysqlAdapter::from_pool`].
 pub use sqlx;
+
+mod errors;
+
+use errors::{is_deadlock, server_timeout, write_error};
 
 /// The schema as plain SQL, for teams that run their own migration tool. It
 /// is migration 1 of [`MysqlAdapter::migrate`]; `migrate()` then converts the
@@ -123,11 +128,17 @@ impl MysqlOptions {
             // sqlx's message never repeats the URL, so no password leaks here.
             AdapterError::invalid_input("url", format!("not a MySQL URL: {e}"))
         })?;
-        Ok(Self::new(connect))
+        Ok(Self::from_connect_options(connect))
+    }
+
+    /// The former name of [`from_connect_options`](Self::from_connect_options).
+    #[doc(hidden)]
+    pub fn new(connect: MySqlConnectOptions) -> Self {
+        Self::from_connect_options(connect)
     }
 
     /// Options from sqlx connect options built by hand.
-    pub fn new(connect: MySqlConnectOptions) -> Self {
+    pub fn from_connect_options(connect: MySqlConnectOptions) -> Self {
         Self {
             // Instants are bound and read as UTC DATETIMEs and "now" is the
             // caller's clock sent as a parameter, so nothing depends on this;
@@ -139,16 +150,29 @@ impl MysqlOptions {
         }
     }
 
-    /// Uses the database `name` instead of the one in the URL.
-    pub fn database(mut self, name: &str) -> Self {
-        self.connect = self.connect.database(name);
+    /// The namespace: the database `name` that holds the tables, instead of
+    /// the one in the URL.
+    pub fn namespace(mut self, name: impl AsRef<str>) -> Self {
+        self.connect = self.connect.database(name.as_ref());
         self
     }
 
+    /// The former name of [`namespace`](Self::namespace).
+    #[doc(hidden)]
+    pub fn database(self, name: &str) -> Self {
+        self.namespace(name)
+    }
+
     /// Sets the most connections the pool opens (default 10, at least 1).
-    pub fn max_connections(mut self, max: u32) -> Self {
-        self.max_connections = max.max(1);
+    pub fn pool_size(mut self, size: u32) -> Self {
+        self.max_connections = size.max(1);
         self
+    }
+
+    /// The former name of [`pool_size`](Self::pool_size).
+    #[doc(hidden)]
+    pub fn max_connections(self, max: u32) -> Self {
+        self.pool_size(max)
     }
 
     /// Creates the database (utf8mb4, binary collation) before connecting
@@ -284,6 +308,8 @@ fn session_pool_options(timeouts: Timeouts) -> MySqlPoolOptions {
 #[derive(Clone)]
 pub struct MysqlAdapter {
     pool: MySqlPool,
+    /// The database the pool's connections use.
+    database: String,
     timeouts: Timeouts,
 }
 
@@ -292,7 +318,7 @@ impl fmt::Debug for MysqlAdapter {
         let options = self.pool.connect_options();
         f.debug_struct("MysqlAdapter")
             .field("host", &options.get_host())
-            .field("database", &options.get_database())
+            .field("database", &self.database)
             .field("connections", &self.pool.size())
             .field("operation_timeout", &self.timeouts.operation)
             .finish()
@@ -320,7 +346,7 @@ impl MysqlAdapter {
         let database = options.database_name().ok_or_else(|| {
             AdapterError::invalid_input(
                 "database",
-                "no database named: put it in the URL or use MysqlOptions::database",
+                "no database named: put it in the URL or use MysqlOptions::namespace",
             )
         })?;
         let timeouts = options.timeouts;
@@ -335,7 +361,7 @@ impl MysqlAdapter {
                 .map_err(AdapterError::backend)
         };
         let pool = guarded(timeouts, "connect", connect).await?;
-        Ok(Self { pool, timeouts })
+        Ok(Self::from_pool_with(pool, &options))
     }
 
     /// Pool options with the per-connection setup this adapter relies on
@@ -353,9 +379,19 @@ impl MysqlAdapter {
     /// [`pool_options`](Self::pool_options) makes sure), or over-long values
     /// are truncated instead of refused.
     pub fn from_pool(pool: MySqlPool) -> Self {
+        Self::with_timeouts(pool, Timeouts::default())
+    }
+
+    fn with_timeouts(pool: MySqlPool, timeouts: Timeouts) -> Self {
+        let database = pool
+            .connect_options()
+            .get_database()
+            .unwrap_or_default()
+            .to_owned();
         Self {
             pool,
-            timeouts: Timeouts::default(),
+            database,
+            timeouts,
         }
     }
 
@@ -363,15 +399,56 @@ impl MysqlAdapter {
     /// [`options.pool_options()`](MysqlOptions::pool_options)) with the time
     /// limits of `options`; the rest of `options` is not used.
     pub fn from_pool_with(pool: MySqlPool, options: &MysqlOptions) -> Self {
-        Self {
-            pool,
-            timeouts: options.timeouts,
-        }
+        Self::with_timeouts(pool, options.timeouts)
     }
 
     /// The underlying connection pool.
     pub fn pool(&self) -> &MySqlPool {
         &self.pool
+    }
+
+    /// The namespace: the database the pool's connections use (`""` for a
+    /// pool whose connect options name none).
+    pub fn namespace(&self) -> &str {
+        &self.database
+    }
+
+    /// Removes the namespace and everything in it: `DROP DATABASE IF
+    /// EXISTS` on the adapter's database (for a pool whose connect options
+    /// name none, the connection's `DATABASE()`), then closes the pool.
+    /// Every table in the database goes, not only this adapter's: meant for
+    /// tests and tear-downs (the conformance tests call it after each case).
+    /// Clones of this adapter stop working.
+    ///
+    /// Errors: `Backend` when the server refuses or no database is in use,
+    /// within the [`migrate_timeout`](MysqlOptions::migrate_timeout).
+    pub async fn drop_namespace(self) -> Result<()> {
+        let drop = async {
+            let database = if self.database.is_empty() {
+                sqlx::query_scalar::<_, Option<String>>("SELECT DATABASE()")
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(AdapterError::backend)?
+                    .ok_or_else(|| AdapterError::backend("the connections use no database"))?
+            } else {
+                self.database.clone()
+            };
+            let sql = format!("DROP DATABASE IF EXISTS {}", ident(&database));
+            self.pool
+                .execute(AssertSqlSafe(sql))
+                .await
+                .map_err(AdapterError::backend)?;
+            Ok(())
+        };
+        // DDL waits for the metadata locks of everyone still using the
+        // database: the migrate timeout bounds it.
+        let limited = Timeouts {
+            operation: self.timeouts.migrate,
+            ..self.timeouts
+        };
+        let result = guarded(limited, "drop_namespace", drop).await;
+        self.pool.close().await;
+        result
     }
 
     /// Runs `call` as the public call `operation`: within the operation
@@ -512,30 +589,6 @@ async fn guarded<T>(
             })
         }
         other => other,
-    }
-}
-
-/// The limit a driver error says was exceeded, if it is a timeout: the pool
-/// had no free connection in time, a lock wait ran out (1205), or the server
-/// stopped a statement (MariaDB 1969, MySQL 3024).
-fn server_timeout(
-    source: &(dyn std::error::Error + Send + Sync + 'static),
-    timeouts: Timeouts,
-) -> Option<Duration> {
-    let err = source.downcast_ref::<sqlx::Error>()?;
-    if matches!(err, sqlx::Error::PoolTimedOut) {
-        return Some(timeouts.operation);
-    }
-    let number = err
-        .as_database_error()?
-        .try_downcast_ref::<MySqlDatabaseError>()?
-        .number();
-    match number {
-        // ER_LOCK_WAIT_TIMEOUT
-        1205 => Some(Duration::from_secs(lock_wait_seconds(timeouts.lock))),
-        // ER_STATEMENT_TIMEOUT (MariaDB), ER_QUERY_TIMEOUT (MySQL)
-        1969 | 3024 => Some(timeouts.statement),
-        _ => None,
     }
 }
 
@@ -958,16 +1011,7 @@ fn optional_instant(row: &MySqlRow, index: usize) -> Result<Option<OffsetDateTim
 /// Errors: `InvalidInput` outside years 1000–9999, the range MySQL and
 /// MariaDB document for DATETIME.
 fn db_time(field: &'static str, instant: OffsetDateTime) -> Result<PrimitiveDateTime> {
-    let utc = truncate_to_millis(instant);
-    if !(1000..=9999).contains(&utc.year()) {
-        return Err(AdapterError::invalid_input(
-            field,
-            format!(
-                "year {} is outside 1000-9999, the range of a MySQL DATETIME",
-                utc.year()
-            ),
-        ));
-    }
+    let utc = check_year_range(field, truncate_to_millis(instant), 1000..=9999)?;
     Ok(PrimitiveDateTime::new(utc.date(), utc.time()))
 }
 
@@ -992,7 +1036,7 @@ fn account_row(row: &MySqlRow) -> Result<Account> {
         user_id: get(row, 0)?,
         account_type: get::<String>(row, 1)?
             .parse::<AccountType>()
-            .map_err(|e| AdapterError::backend(format!("stored account type: {e}")))?,
+            .map_err(|e| AdapterError::stored_data("type", e.to_string()))?,
         provider: get(row, 2)?,
         provider_account_id: get(row, 3)?,
         refresh_token: get(row, 4)?,
@@ -1011,9 +1055,8 @@ fn authenticator_row(row: &MySqlRow) -> Result<Authenticator> {
         user_id: get(row, 1)?,
         provider_account_id: get(row, 2)?,
         credential_public_key: get(row, 3)?,
-        counter: u32::try_from(get::<i64>(row, 4)?).map_err(|_| {
-            AdapterError::backend("stored authenticator counter is outside the u32 range")
-        })?,
+        counter: u32::try_from(get::<i64>(row, 4)?)
+            .map_err(|_| AdapterError::stored_data("counter", "outside the u32 range"))?,
         credential_device_type: get(row, 5)?,
         credential_backed_up: get(row, 6)?,
         transports: get(row, 7)?,
@@ -1042,7 +1085,7 @@ impl Adapter for MysqlAdapter {
                 .email_verified
                 .map(|t| db_time("email_verified", t))
                 .transpose()?;
-            let id = uuid::Uuid::now_v7().to_string();
+            let id = new_id();
             sqlx::query(
                 "INSERT INTO `User` (`id`, `name`, `email`, `emailVerified`, `image`) \
                  VALUES (?, ?, ?, ?, ?)",
@@ -1054,7 +1097,7 @@ impl Adapter for MysqlAdapter {
             .bind(&user.image)
             .execute(&self.pool)
             .await
-            .map_err(|e| write_error(e, "user", "email", &id))?;
+            .map_err(|e| write_error(e, Key::Email, &id))?;
             Ok(User {
                 email_verified: verified.map(PrimitiveDateTime::assume_utc),
                 ..user.into_user(id)
@@ -1136,7 +1179,7 @@ impl Adapter for MysqlAdapter {
                 Some(None) => Some(None),
                 None => None,
             };
-            let not_found = || AdapterError::not_found("user", format!("id {:?}", update.id));
+            let not_found = || AdapterError::user_not_found(&update.id);
             // Without RETURNING: lock the row, write, and return the locked
             // row with the update applied, which is exactly what was stored.
             let mut tx = self.pool.begin().await.map_err(AdapterError::backend)?;
@@ -1176,7 +1219,7 @@ impl Adapter for MysqlAdapter {
                 .bind(&next.id)
                 .execute(&mut *tx)
                 .await
-                .map_err(|e| write_error(e, "user", "email", &update.id))?;
+                .map_err(|e| write_error(e, Key::Email, &update.id))?;
             }
             tx.commit().await.map_err(AdapterError::backend)?;
             Ok(next)
@@ -1229,14 +1272,7 @@ impl Adapter for MysqlAdapter {
             .bind(&account.session_state)
             .execute(&self.pool)
             .await
-            .map_err(|e| {
-                write_error(
-                    e,
-                    "account",
-                    "(provider, provider_account_id)",
-                    &account.user_id,
-                )
-            })?;
+            .map_err(|e| write_error(e, Key::ProviderAccountId, &account.user_id))?;
             Ok(account)
         })
         .await
@@ -1347,7 +1383,7 @@ impl Adapter for MysqlAdapter {
             .bind(expires)
             .execute(&self.pool)
             .await
-            .map_err(|e| write_error(e, "session", "session_token", &session.user_id))?;
+            .map_err(|e| write_error(e, Key::SessionToken, &session.user_id))?;
             Ok(Session {
                 expires: expires.assume_utc(),
                 ..session
@@ -1433,7 +1469,7 @@ impl Adapter for MysqlAdapter {
                     Ok(_) => {}
                     Err(e) if is_deadlock(&e) => {}
                     Err(e) => {
-                        return Err(write_error(e, "session", "session_token", &next.user_id));
+                        return Err(write_error(e, Key::SessionToken, &next.user_id));
                     }
                 }
             }
@@ -1518,7 +1554,7 @@ impl Adapter for MysqlAdapter {
             .bind(expires)
             .execute(&self.pool)
             .await
-            .map_err(|e| write_error(e, "verification token", "token", ""))?;
+            .map_err(|e| write_error(e, Key::Token, ""))?;
             Ok(VerificationToken {
                 expires: expires.assume_utc(),
                 ..token
@@ -1620,9 +1656,7 @@ impl Adapter for MysqlAdapter {
             .bind(&authenticator.transports)
             .execute(&self.pool)
             .await
-            .map_err(|e| {
-                write_error(e, "authenticator", "credential_id", &authenticator.user_id)
-            })?;
+            .map_err(|e| write_error(e, Key::CredentialId, &authenticator.user_id))?;
             Ok(authenticator)
         })
         .await
@@ -1658,7 +1692,10 @@ impl Adapter for MysqlAdapter {
     ) -> Result<Authenticator> {
         self.guard("update_authenticator_counter", async {
             let not_found = || {
-                AdapterError::not_found("authenticator", format!("credential id {credential_id:?}"))
+                AdapterError::not_found(
+                    Entity::Authenticator,
+                    format!("credential id {credential_id:?}"),
+                )
             };
             // Only the counter of an authenticator ever changes, so the row
             // read first plus the new counter is what the UPDATE leaves
@@ -1676,7 +1713,7 @@ impl Adapter for MysqlAdapter {
             .bind(credential_id)
             .execute(&self.pool)
             .await
-            .map_err(|e| write_error(e, "authenticator", "credential_id", &current.user_id))?;
+            .map_err(|e| write_error(e, Key::CredentialId, &current.user_id))?;
             if !matched(&done) {
                 return Err(not_found());
             }
@@ -1719,121 +1756,9 @@ fn matched(done: &MySqlQueryResult) -> bool {
     done.rows_affected() > 0
 }
 
-// ------------------------------------------------------------ error mapping
-
-/// ER_LOCK_DEADLOCK: InnoDB rolled the statement's transaction back to break a
-/// lock cycle. The read-then-write loops simply read again.
-fn is_deadlock(err: &sqlx::Error) -> bool {
-    err.as_database_error()
-        .and_then(|e| e.try_downcast_ref::<MySqlDatabaseError>())
-        .is_some_and(|e| e.number() == 1213)
-}
-
-/// Maps a failed write: a duplicate key is a `Conflict` on `entity`'s `key`,
-/// a missing parent row is the user `user_id` being `NotFound`, and a value
-/// the column cannot hold (strict mode refuses it) is `InvalidInput`.
-/// Anything else is `Backend`.
-///
-/// The server's message is never copied into a `Conflict`: MySQL quotes the
-/// duplicate value in it, which may be a session token.
-fn write_error(
-    err: sqlx::Error,
-    entity: &'static str,
-    key: &'static str,
-    user_id: &str,
-) -> AdapterError {
-    let Some(db) = err
-        .as_database_error()
-        .and_then(|e| e.try_downcast_ref::<MySqlDatabaseError>())
-    else {
-        return AdapterError::backend(err);
-    };
-    let field = || column_field(db.message());
-    match db.number() {
-        // ER_DUP_KEY, ER_DUP_ENTRY, ER_DUP_UNIQUE, ER_DUP_ENTRY_WITH_KEY_NAME,
-        // ER_DUP_UNKNOWN_IN_INDEX
-        1022 | 1062 | 1169 | 1586 | 1859 => AdapterError::conflict(entity, key),
-        // ER_NO_REFERENCED_ROW, ER_NO_REFERENCED_ROW_2
-        1216 | 1452 => AdapterError::not_found("user", format!("id {user_id:?}")),
-        // ER_DATA_TOO_LONG
-        1406 => AdapterError::invalid_input(field(), "too long for its column"),
-        // ER_TRUNCATED_WRONG_VALUE_FOR_FIELD (e.g. invalid UTF-8),
-        // WARN_DATA_TRUNCATED
-        1366 | 1265 => AdapterError::invalid_input(field(), "cannot be stored unchanged"),
-        // ER_TRUNCATED_WRONG_VALUE (e.g. an invalid date), ER_WARN_DATA_OUT_OF_RANGE,
-        // ER_DATETIME_FUNCTION_OVERFLOW
-        1292 | 1264 | 1441 => AdapterError::invalid_input(field(), "out of range for its column"),
-        // ER_BAD_NULL_ERROR
-        1048 => AdapterError::invalid_input(field(), "may not be null"),
-        _ => AdapterError::backend(err),
-    }
-}
-
-/// The model field named by the column that a server message quotes, e.g.
-/// `Data too long for column 'email' at row 1` → `email`.
-fn column_field(message: &str) -> &'static str {
-    // MySQL quotes 'name'; MariaDB may qualify it: `db`.`table`.`name`.
-    let column = message
-        .split_once("column ")
-        .map(|(_, rest)| {
-            let quoted = rest.split(" at row").next().unwrap_or(rest);
-            let last = quoted.rsplit('.').next().unwrap_or(quoted);
-            last.trim_matches(['\'', '`', '"', ' '])
-        })
-        .unwrap_or_default();
-    match column {
-        "id" => "id",
-        "name" => "name",
-        "email" => "email",
-        "emailVerified" => "email_verified",
-        "image" => "image",
-        "userId" => "user_id",
-        "type" => "account_type",
-        "provider" => "provider",
-        "providerAccountId" => "provider_account_id",
-        "refresh_token" => "refresh_token",
-        "access_token" => "access_token",
-        "expires_at" => "expires_at",
-        "token_type" => "token_type",
-        "scope" => "scope",
-        "id_token" => "id_token",
-        "session_state" => "session_state",
-        "sessionToken" => "session_token",
-        "expires" => "expires",
-        "identifier" => "identifier",
-        "token" => "token",
-        "credentialID" => "credential_id",
-        "credentialPublicKey" => "credential_public_key",
-        "counter" => "counter",
-        "credentialDeviceType" => "credential_device_type",
-        "credentialBackedUp" => "credential_backed_up",
-        "transports" => "transports",
-        _ => "value",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn column_names_in_server_messages_become_model_fields() {
-        assert_eq!(
-            column_field("Data too long for column 'email' at row 1"),
-            "email"
-        );
-        assert_eq!(
-            column_field(
-                "Incorrect string value: '\\xF0' for column `test`.`User`.`name` at row 1"
-            ),
-            "name"
-        );
-        assert_eq!(
-            column_field("Incorrect datetime value: 'x' for column `expires` at row 1"),
-            "expires"
-        );
-        assert_eq!(column_field("no column here"), "value");
-    }
 
     #[test]
     fn instants_outside_datetime_range_are_invalid_input() {
@@ -1880,7 +1805,9 @@ mod tests {
 
     #[test]
     fn debug_of_options_hides_the_password() {
-        let options = MysqlOptions::from_url("mysql://app:hunter2@db.example:3307/auth").unwrap();
+        let options = MysqlOptions::from_url("mysql://app:hunter2@db.example:3307/auth")
+            .unwrap()
+            .pool_size(3);
         let printed = format!("{options:?}");
         assert!(!printed.contains("hunter2"), "{printed}");
         assert!(printed.contains("auth") && printed.contains("3307"));

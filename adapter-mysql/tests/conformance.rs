@@ -2,7 +2,6 @@
 //! case in a fresh database of its own.
 
 use adapter_conformance::servers::{self, Server};
-use adapter_mysql::sqlx::{self, AssertSqlSafe, Executor};
 use adapter_mysql::{MysqlAdapter, MysqlOptions};
 use auth_core::AdapterError;
 
@@ -12,9 +11,9 @@ async fn adapter() -> MysqlAdapter {
     let url = servers::url(Server::Mysql).await;
     let options = MysqlOptions::from_url(&url)
         .expect("MYSQL_URL is a MySQL URL")
-        .database(&servers::unique_namespace(PREFIX))
+        .namespace(servers::unique_namespace(PREFIX))
         .create_database_if_missing(true)
-        .max_connections(5);
+        .pool_size(5);
     let adapter = MysqlAdapter::connect_with(options)
         .await
         .expect("connect to the test database");
@@ -28,27 +27,20 @@ async fn adapter() -> MysqlAdapter {
 async fn migrated(namespace: String) -> Result<MysqlAdapter, AdapterError> {
     let url = servers::url(Server::Mysql).await;
     let options = MysqlOptions::from_url(&url)?
-        .database(&namespace)
+        .namespace(&namespace)
         .create_database_if_missing(true)
-        .max_connections(2);
+        .pool_size(2);
     let adapter = MysqlAdapter::connect_with(options).await?;
     adapter.migrate().await?;
     Ok(adapter)
 }
 
 /// Drops the case's database, so runs leave nothing behind.
-async fn drop_database(adapter: MysqlAdapter) {
-    let database: String = sqlx::query_scalar("SELECT DATABASE()")
-        .fetch_one(adapter.pool())
-        .await
-        .expect("the current database");
-    let sql = format!("DROP DATABASE `{}`", database.replace('`', "``"));
+async fn drop_namespace(adapter: MysqlAdapter) {
     adapter
-        .pool()
-        .execute(AssertSqlSafe(sql))
+        .drop_namespace()
         .await
         .expect("drop the test database");
-    adapter.pool().close().await;
 }
 
-adapter_conformance::conformance_tests!(adapter, teardown = drop_database, migrate = migrated);
+adapter_conformance::conformance_tests!(adapter, teardown = drop_namespace, migrate = migrated);

@@ -1,13 +1,13 @@
-//! The BENCH.md workload on PostgreSQL, in a fresh schema that is dropped
+//! The benchmark workload (`docs/workload.md`) on PostgreSQL, in a fresh schema that is dropped
 //! afterwards:
 //! `cargo bench -p adapter-postgres [-- --users N --ops N --concurrency C --url URL]`.
 //! The URL defaults to `POSTGRES_URL` (or a test container when Docker runs).
 
 use std::sync::Arc;
 
-use adapter_conformance::bench::{self, BenchConfig, BulkSeed, RawLookup, SeedUser};
+use adapter_bench::{self as bench, BenchConfig, BulkSeed, RawLookup, SeedUser};
 use adapter_conformance::servers::{Server, unique_namespace, url};
-use adapter_postgres::sqlx::{self, AssertSqlSafe, PgPool};
+use adapter_postgres::sqlx::{self, PgPool};
 use adapter_postgres::{PostgresAdapter, PostgresOptions};
 use auth_core::AdapterError;
 use time::OffsetDateTime;
@@ -20,12 +20,12 @@ async fn main() {
         None => url(Server::Postgres).await,
     };
     let schema = unique_namespace("bench_pg");
-    let options = PostgresOptions::new(&url)
+    let options = PostgresOptions::from_url(&url)
         .expect("a PostgreSQL URL")
-        .schema(&schema)
-        .max_connections(16);
+        .namespace(&schema)
+        .pool_size(16);
     let adapter = Arc::new(
-        PostgresAdapter::with_options(options)
+        PostgresAdapter::connect_with(options)
             .await
             .expect("connect to PostgreSQL"),
     );
@@ -51,11 +51,7 @@ async fn main() {
     let seed: BulkSeed = Arc::new(move |batch| Box::pin(seed(pool.clone(), batch)));
     bench::run_bulk_seeded("postgres", adapter.clone(), &config, raw_lookup, seed).await;
 
-    let drop = format!("DROP SCHEMA \"{schema}\" CASCADE");
-    if let Err(e) = sqlx::query(AssertSqlSafe(drop))
-        .execute(adapter.pool())
-        .await
-    {
+    if let Err(e) = PostgresAdapter::clone(&adapter).drop_namespace().await {
         eprintln!("could not drop the bench schema {schema}: {e}");
     }
 }

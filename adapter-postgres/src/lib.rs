@@ -7,10 +7,10 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use auth_core::timestamp::truncate_to_millis;
+use auth_core::timestamp::{check_year_range, truncate_to_millis};
 use auth_core::{
-    Account, Adapter, AdapterError, Authenticator, NewUser, Result, Session, SessionUpdate, User,
-    UserUpdate, VerificationToken, with_timeout,
+    Account, Adapter, AdapterError, Authenticator, Entity, Key, NewUser, Result, Session,
+    SessionUpdate, User, UserUpdate, VerificationToken, new_id, with_timeout,
 };
 use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow, Postgres};
@@ -82,12 +82,12 @@ pub const DEFAULT_MIGRATE_TIMEOUT: Duration = Duration::from_secs(60);
 /// use std::time::Duration;
 /// use adapter_postgres::{PostgresAdapter, PostgresOptions};
 ///
-/// let options = PostgresOptions::new("postgres://app@db.internal/app")?
-///     .schema("auth")
-///     .max_connections(16)
+/// let options = PostgresOptions::from_url("postgres://app@db.internal/app")?
+///     .namespace("auth")
+///     .pool_size(16)
 ///     .operation_timeout(Duration::from_secs(5))
 ///     .lock_timeout(Duration::from_secs(2));
-/// let adapter = PostgresAdapter::with_options(options).await?;
+/// let adapter = PostgresAdapter::connect_with(options).await?;
 /// adapter.migrate().await?;
 /// # Ok(()) }
 /// ```
@@ -168,9 +168,16 @@ impl Limits {
 }
 
 /// The most the server's statement and lock timeouts may be for an operation
-/// timeout of `operation`: nine tenths of it (at least 1 ms).
+/// timeout of `operation`: the operation timeout less a margin of a tenth of
+/// it and at least one second, but never less than half of it (at least
+/// 1 ms). The margin is what lets the server's cancellation reach the
+/// client before the client gives up, on a loaded machine too.
 fn server_cap(operation: Duration) -> Duration {
-    (operation * 9 / 10).max(Duration::from_millis(1))
+    let margin = (operation / 10).max(Duration::from_secs(1));
+    operation
+        .saturating_sub(margin)
+        .max(operation / 2)
+        .max(Duration::from_millis(1))
 }
 
 /// `limit` as a PostgreSQL setting value in milliseconds, e.g. `"5000ms"`.
@@ -185,10 +192,16 @@ impl PostgresOptions {
     /// time limits.
     ///
     /// Errors: `InvalidInput` (field `url`) when the URL cannot be parsed.
-    pub fn new(url: &str) -> Result<Self> {
+    pub fn from_url(url: &str) -> Result<Self> {
         let connect = PgConnectOptions::from_str(url)
             .map_err(|e| AdapterError::invalid_input("url", e.to_string()))?;
         Ok(Self::from_connect_options(connect))
+    }
+
+    /// The former name of [`from_url`](Self::from_url).
+    #[doc(hidden)]
+    pub fn new(url: &str) -> Result<Self> {
+        Self::from_url(url)
     }
 
     /// Options from sqlx connect options built by hand, in schema `public`,
@@ -202,20 +215,32 @@ impl PostgresOptions {
         }
     }
 
-    /// The schema that holds the tables (default `public`, where Auth.js
-    /// looks for them). Every connection gets it as its only `search_path`
-    /// (this overrides a `search_path` given in the URL), so the statements
-    /// themselves name no schema. [`PostgresAdapter::migrate`] creates it if
-    /// it is missing.
-    pub fn schema(mut self, schema: impl Into<String>) -> Self {
+    /// The namespace: the schema that holds the tables (default `public`,
+    /// where Auth.js looks for them). Every connection gets it as its only
+    /// `search_path` (this overrides a `search_path` given in the URL), so
+    /// the statements themselves name no schema.
+    /// [`PostgresAdapter::migrate`] creates it if it is missing.
+    pub fn namespace(mut self, schema: impl Into<String>) -> Self {
         self.schema = schema.into();
         self
     }
 
+    /// The former name of [`namespace`](Self::namespace).
+    #[doc(hidden)]
+    pub fn schema(self, schema: impl Into<String>) -> Self {
+        self.namespace(schema)
+    }
+
     /// The most connections the pool opens (default 10).
-    pub fn max_connections(mut self, max_connections: u32) -> Self {
-        self.max_connections = max_connections;
+    pub fn pool_size(mut self, size: u32) -> Self {
+        self.max_connections = size;
         self
+    }
+
+    /// The former name of [`pool_size`](Self::pool_size).
+    #[doc(hidden)]
+    pub fn max_connections(self, max_connections: u32) -> Self {
+        self.pool_size(max_connections)
     }
 
     /// How long one call of the adapter may take in all, waiting for a
@@ -224,7 +249,7 @@ impl PostgresOptions {
     /// a `Backend` error for which
     /// [`is_timeout`](AdapterError::is_timeout) is true. Also the pool's
     /// acquire timeout and the limit on opening the first connection in
-    /// [`PostgresAdapter::with_options`].
+    /// [`PostgresAdapter::connect_with`].
     pub fn operation_timeout(mut self, limit: Duration) -> Self {
         self.limits.operation = limit;
         self
@@ -235,8 +260,9 @@ impl PostgresOptions {
     /// [`DEFAULT_STATEMENT_TIMEOUT`]). A cancelled statement is reported as
     /// a timeout.
     ///
-    /// It is capped at nine tenths of the operation timeout, so that the
-    /// server gives up first and says so, and a statement the adapter no
+    /// It is capped below the operation timeout (by a tenth of it and at
+    /// least a second, never below half of it), so that the server gives up
+    /// first and says so, and a statement the adapter no
     /// longer waits for does not complete later. (When the client gives up
     /// first all the same, after a slow wait for a connection say, the
     /// outcome of the call is unknown, as with any lost reply.)
@@ -247,8 +273,8 @@ impl PostgresOptions {
 
     /// The server's `lock_timeout` on every connection: the longest a
     /// statement waits for a row or table lock another transaction holds
-    /// (default 5 s, as [`DEFAULT_LOCK_TIMEOUT`]; capped at nine tenths of
-    /// the operation timeout, like the statement timeout). Running out is
+    /// (default 5 s, as [`DEFAULT_LOCK_TIMEOUT`]; capped below the operation
+    /// timeout like the statement timeout). Running out is
     /// reported as a timeout.
     pub fn lock_timeout(mut self, limit: Duration) -> Self {
         self.limits.lock = limit;
@@ -312,7 +338,13 @@ impl PostgresAdapter {
     /// within the operation timeout (then
     /// [`is_timeout`](AdapterError::is_timeout) is true).
     pub async fn connect(url: &str) -> Result<Self> {
-        Self::with_options(PostgresOptions::new(url)?).await
+        Self::connect_with(PostgresOptions::from_url(url)?).await
+    }
+
+    /// The former name of [`connect_with`](Self::connect_with).
+    #[doc(hidden)]
+    pub async fn with_options(options: PostgresOptions) -> Result<Self> {
+        Self::connect_with(options).await
     }
 
     /// Connects with explicit options. Opens one connection to check the
@@ -329,7 +361,7 @@ impl PostgresAdapter {
     /// milliseconds; `Backend` when the server cannot be reached, refuses
     /// the login or does not answer in time (then
     /// [`is_timeout`](AdapterError::is_timeout) is true).
-    pub async fn with_options(options: PostgresOptions) -> Result<Self> {
+    pub async fn connect_with(options: PostgresOptions) -> Result<Self> {
         let PostgresOptions {
             connect,
             schema,
@@ -415,10 +447,57 @@ impl PostgresAdapter {
         &self.pool
     }
 
+    /// The namespace: the schema the adapter set as `search_path`, or `""`
+    /// when it was built [from a pool](Self::from_pool) (whose own
+    /// `search_path` decides).
+    pub fn namespace(&self) -> &str {
+        self.schema.as_deref().unwrap_or_default()
+    }
+
     /// The schema the adapter set as `search_path`, or `None` when it was
     /// built [from a pool](Self::from_pool).
+    #[doc(hidden)]
     pub fn schema(&self) -> Option<&str> {
         self.schema.as_deref()
+    }
+
+    /// Removes the namespace and everything in it: `DROP SCHEMA ... CASCADE`
+    /// on the adapter's schema (for an adapter [from a
+    /// pool](Self::from_pool), the first schema of its `search_path`,
+    /// `current_schema()`), then closes the pool. Every table in the schema
+    /// goes, not only this adapter's: meant for tests and tear-downs (the
+    /// conformance tests call it after each case). Clones of this adapter
+    /// stop working.
+    ///
+    /// Errors: `Backend` when the server refuses (or, for a pool, its
+    /// `search_path` names no existing schema), within the migrate timeout.
+    pub async fn drop_namespace(self) -> Result<()> {
+        let limits = self.limits;
+        let drop = async {
+            let schema = match &self.schema {
+                Some(schema) => schema.clone(),
+                None => sqlx::query_scalar::<_, Option<String>>("SELECT current_schema()")
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(backend)?
+                    .ok_or_else(|| {
+                        AdapterError::backend("the pool's search_path names no existing schema")
+                    })?,
+            };
+            let sql = format!("DROP SCHEMA IF EXISTS {} CASCADE", quote_ident(&schema));
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                .execute(&self.pool)
+                .await
+                .map_err(backend)?;
+            Ok(())
+        };
+        // DDL waits for the locks of everyone still using the schema: the
+        // migrate timeout, not the operation timeout, bounds it.
+        let result = with_timeout(limits.migrate, "drop_namespace", drop)
+            .await
+            .map_err(|e| limits.classify("drop_namespace", e));
+        self.pool.close().await;
+        result
     }
 
     /// Runs one call within the operation timeout, reporting the server's
@@ -569,19 +648,8 @@ fn unstorable_key(key: &str) -> bool {
 /// `instant` as it is stored: truncated to the millisecond, and within
 /// `timestamptz`'s range (4713 BC to 294276 AD).
 fn instant(field: &'static str, instant: OffsetDateTime) -> Result<OffsetDateTime> {
-    let instant = truncate_to_millis(instant);
     // `time` counts 1 BC as year 0, so 4713 BC is -4712.
-    if (-4712..=294_275).contains(&instant.year()) {
-        Ok(instant)
-    } else {
-        Err(AdapterError::invalid_input(
-            field,
-            format!(
-                "year {} is outside the range of timestamptz",
-                instant.year()
-            ),
-        ))
-    }
+    check_year_range(field, truncate_to_millis(instant), -4712..=294_275)
 }
 
 fn optional_instant(
@@ -695,9 +763,9 @@ fn account_from_row(row: &PgRow) -> Result<Account> {
     Ok(Account {
         user_id: column(row, "userId")?,
         // An unknown stored type is corrupt data, not caller input.
-        account_type: kind.parse().map_err(|e: AdapterError| {
-            AdapterError::backend(format!("stored account type: {e}"))
-        })?,
+        account_type: kind
+            .parse()
+            .map_err(|e: AdapterError| AdapterError::stored_data("type", e.to_string()))?,
         provider: column(row, "provider")?,
         provider_account_id: column(row, "providerAccountId")?,
         access_token: column(row, "access_token")?,
@@ -728,10 +796,7 @@ fn authenticator_from_row(row: &PgRow) -> Result<Authenticator> {
         provider_account_id: column(row, "providerAccountId")?,
         credential_public_key: column(row, "credentialPublicKey")?,
         counter: u32::try_from(counter).map_err(|_| {
-            AdapterError::backend(StoredValueOutOfRange {
-                column: "counter",
-                value: counter,
-            })
+            AdapterError::stored_data("counter", format!("{counter} is outside the u32 range"))
         })?,
         credential_device_type: column(row, "credentialDeviceType")?,
         credential_backed_up: column(row, "credentialBackedUp")?,
@@ -742,10 +807,6 @@ fn authenticator_from_row(row: &PgRow) -> Result<Authenticator> {
 /// The value a patch field sets, if it sets one.
 fn patch_value(field: &Option<Option<String>>) -> Option<&str> {
     field.as_ref().and_then(|v| v.as_deref())
-}
-
-fn not_found_user(id: &str) -> AdapterError {
-    AdapterError::not_found("user", format!("id {id:?}"))
 }
 
 // -------------------------------------------------------------- the trait
@@ -760,7 +821,7 @@ impl PostgresAdapter {
             email_verified,
             ..user
         }
-        .into_user(uuid::Uuid::new_v4().to_string());
+        .into_user(new_id());
         sqlx::query(
             r#"INSERT INTO "User" ("id", "name", "email", "emailVerified", "image")
                VALUES ($1, $2, $3, $4, $5)"#,
@@ -772,7 +833,7 @@ impl PostgresAdapter {
         .bind(&user.image)
         .execute(&self.pool)
         .await
-        .map_err(|e| write_error(e, ("user", "email"), None))?;
+        .map_err(|e| write_error(e, Key::Email, None))?;
         Ok(user)
     }
 
@@ -838,7 +899,7 @@ impl PostgresAdapter {
         key("email", patch_value(&update.email))?;
         let email_verified = optional_instant("emailVerified", update.email_verified.flatten())?;
         if unstorable_key(&update.id) {
-            return Err(not_found_user(&update.id));
+            return Err(AdapterError::user_not_found(&update.id));
         }
         // One statement: each column is set only when its flag says so.
         let row = sqlx::query(
@@ -861,10 +922,10 @@ impl PostgresAdapter {
         .bind(patch_value(&update.image))
         .fetch_optional(&self.pool)
         .await
-        .map_err(|e| write_error(e, ("user", "email"), None))?;
+        .map_err(|e| write_error(e, Key::Email, None))?;
         match row {
             Some(row) => user_from_row(&row),
-            None => Err(not_found_user(&update.id)),
+            None => Err(AdapterError::user_not_found(&update.id)),
         }
     }
 
@@ -908,13 +969,7 @@ impl PostgresAdapter {
         .bind(&account.session_state)
         .execute(&self.pool)
         .await
-        .map_err(|e| {
-            write_error(
-                e,
-                ("account", "provider_account_id"),
-                Some(&account.user_id),
-            )
-        })?;
+        .map_err(|e| write_error(e, Key::ProviderAccountId, Some(&account.user_id)))?;
         Ok(account)
     }
 
@@ -1003,7 +1058,7 @@ impl PostgresAdapter {
         .bind(session.expires)
         .execute(&self.pool)
         .await
-        .map_err(|e| write_error(e, ("session", "token"), Some(&session.user_id)))?;
+        .map_err(|e| write_error(e, Key::SessionToken, Some(&session.user_id)))?;
         Ok(session)
     }
 
@@ -1060,7 +1115,7 @@ impl PostgresAdapter {
         .bind(now)
         .fetch_optional(&self.pool)
         .await
-        .map_err(|e| write_error(e, ("session", "token"), update.user_id.as_deref()))?
+        .map_err(|e| write_error(e, Key::SessionToken, update.user_id.as_deref()))?
         .as_ref()
         .map(session_from_row)
         .transpose()
@@ -1123,7 +1178,7 @@ impl PostgresAdapter {
         .bind(token.expires)
         .execute(&self.pool)
         .await
-        .map_err(|e| write_error(e, ("verification token", "token"), None))?;
+        .map_err(|e| write_error(e, Key::Token, None))?;
         Ok(token)
     }
 
@@ -1234,7 +1289,7 @@ impl PostgresAdapter {
         new_counter: u32,
     ) -> Result<Authenticator> {
         let stored_counter = counter(new_counter);
-        let not_found = || AdapterError::not_found("authenticator", "no such credential id");
+        let not_found = || AdapterError::not_found(Entity::Authenticator, "no such credential id");
         if unstorable_key(credential_id) {
             return Err(not_found());
         }
@@ -1462,20 +1517,16 @@ impl Adapter for PostgresAdapter {
 
 // ----------------------------------------------------------- error mapping
 
-/// The error of a write: a unique violation is a `Conflict` on `conflict`
-/// (entity, key), a foreign-key violation means the user `user_id` is
-/// missing, anything else is classified by [`backend`].
-fn write_error(
-    err: sqlx::Error,
-    conflict: (&'static str, &'static str),
-    user_id: Option<&str>,
-) -> AdapterError {
+/// The error of a write: a unique violation is a `Conflict` on `key`, a
+/// foreign-key violation means the user `user_id` is missing, anything else
+/// is classified by [`backend`].
+fn write_error(err: sqlx::Error, key: Key, user_id: Option<&str>) -> AdapterError {
     if let sqlx::Error::Database(db) = &err {
         if db.is_unique_violation() {
-            return AdapterError::conflict(conflict.0, conflict.1);
+            return AdapterError::conflict(key);
         }
         if db.is_foreign_key_violation() {
-            return not_found_user(user_id.unwrap_or_default());
+            return AdapterError::user_not_found(user_id.unwrap_or_default());
         }
     }
     backend(err)
@@ -1495,7 +1546,7 @@ fn authenticator_write_error(err: sqlx::Error, user_id: Option<&str>) -> Adapter
              run migrate() to widen it to bigint",
         );
     }
-    write_error(err, ("authenticator", "credential_id"), user_id)
+    write_error(err, Key::CredentialId, user_id)
 }
 
 /// Any other error: a data exception (SQLSTATE class 22: a value the server
@@ -1547,29 +1598,6 @@ fn indexed_field(message: &str) -> &'static str {
         _ => "value",
     }
 }
-
-/// The source of the `Backend` error returned when a stored value does not
-/// fit the model: an authenticator `counter` that is negative or above
-/// `u32::MAX` (written by another tool), say.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredValueOutOfRange {
-    /// The column, by its Auth.js name.
-    pub column: &'static str,
-    /// The value found.
-    pub value: i64,
-}
-
-impl fmt::Display for StoredValueOutOfRange {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "stored {} {} is outside the range of the model's type",
-            self.column, self.value
-        )
-    }
-}
-
-impl std::error::Error for StoredValueOutOfRange {}
 
 /// An error reported by the PostgreSQL server, without the parts that may
 /// quote stored values.
@@ -1642,9 +1670,9 @@ mod tests {
 
     #[test]
     fn debug_of_options_hides_the_password() {
-        let options = PostgresOptions::new("postgres://app:hunter2@db:5433/app")
+        let options = PostgresOptions::from_url("postgres://app:hunter2@db:5433/app")
             .unwrap()
-            .schema("auth");
+            .namespace("auth");
         let printed = format!("{options:?}");
         assert!(!printed.contains("hunter2"), "{printed}");
         assert!(printed.contains("auth") && printed.contains("5433"));

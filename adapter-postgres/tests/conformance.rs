@@ -2,7 +2,6 @@
 //! of its own.
 
 use adapter_conformance::servers::{Server, unique_namespace, url};
-use adapter_postgres::sqlx::{self, AssertSqlSafe};
 use adapter_postgres::{PostgresAdapter, PostgresOptions};
 use auth_core::AdapterError;
 
@@ -17,26 +16,20 @@ async fn adapter() -> PostgresAdapter {
 /// fresh schema.
 async fn migrated(namespace: String) -> Result<PostgresAdapter, AdapterError> {
     let url = url(Server::Postgres).await;
-    let options = PostgresOptions::new(&url)?
-        .schema(namespace)
-        .max_connections(5);
-    let adapter = PostgresAdapter::with_options(options).await?;
+    let options = PostgresOptions::from_url(&url)?
+        .namespace(namespace)
+        .pool_size(5);
+    let adapter = PostgresAdapter::connect_with(options).await?;
     adapter.migrate().await?;
     Ok(adapter)
 }
 
 /// Drops the case's schema, so runs leave nothing behind.
-async fn drop_schema(adapter: PostgresAdapter) {
-    let schema = adapter
-        .schema()
-        .expect("the factory sets a schema")
-        .to_owned();
-    let sql = format!("DROP SCHEMA \"{}\" CASCADE", schema.replace('"', "\"\""));
-    sqlx::query(AssertSqlSafe(sql))
-        .execute(adapter.pool())
+async fn drop_namespace(adapter: PostgresAdapter) {
+    adapter
+        .drop_namespace()
         .await
         .expect("drop the test schema");
-    adapter.pool().close().await;
 }
 
-adapter_conformance::conformance_tests!(adapter, teardown = drop_schema, migrate = migrated);
+adapter_conformance::conformance_tests!(adapter, teardown = drop_namespace, migrate = migrated);

@@ -1,4 +1,4 @@
-//! The BENCH.md workload on Redis:
+//! The benchmark workload (`docs/workload.md`) on Redis:
 //! `cargo bench -p adapter-redis [-- --users N --ops N --concurrency C --url redis://host:port]`.
 //! Without `--url` it uses `REDIS_URL`. A comma-separated list of node URLs
 //! (`--url redis://127.0.0.1:7001,redis://127.0.0.1:7002`, as in
@@ -13,7 +13,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use adapter_conformance::bench::{self, BenchConfig, BulkSeed, RawLookup, SeedUser};
+use adapter_bench::{self as bench, BenchConfig, BulkSeed, RawLookup, SeedUser};
 use adapter_conformance::servers::{self, Server};
 use adapter_redis::{RedisAdapter, RedisOptions};
 use auth_core::AdapterError;
@@ -30,14 +30,16 @@ async fn main() {
         None => servers::url(Server::Redis).await,
     };
     let prefix = servers::unique_namespace("bench");
-    let options = RedisOptions::new().prefix(&prefix);
+    let options = RedisOptions::from_url(&url)
+        .expect("a Redis URL, or a comma-separated list of cluster node URLs")
+        .namespace(&prefix);
     let nodes: Vec<&str> = url
         .split(',')
         .map(str::trim)
         .filter(|u| !u.is_empty())
         .collect();
-    if nodes.len() > 1 {
-        let adapter = RedisAdapter::connect_cluster_with(nodes.clone(), &options)
+    if options.is_cluster() {
+        let adapter = RedisAdapter::connect_with(options)
             .await
             .expect("connect to the Redis Cluster");
         let raw = ClusterClient::new(nodes)
@@ -47,7 +49,7 @@ async fn main() {
             .expect("a raw cluster connection");
         workload("redis-cluster", adapter, raw, &config).await;
     } else {
-        let adapter = RedisAdapter::connect_with(&url, &options)
+        let adapter = RedisAdapter::connect_with(options)
             .await
             .expect("connect to Redis");
         let client = redis::Client::open(url.as_str()).expect("a Redis URL");
@@ -107,7 +109,7 @@ async fn seed<C: ConnectionLike>(
     let mut pipe = redis::pipe();
     let mut ids = Vec::with_capacity(batch.len());
     for r in &batch {
-        let id = uuid::Uuid::new_v4().to_string();
+        let id = auth_core::new_id();
         let email = r.user.email.as_deref().unwrap_or_default();
         let name = r.user.name.as_deref().unwrap_or_default();
         pipe.hset_multiple(

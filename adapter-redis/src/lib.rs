@@ -1,33 +1,41 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+mod keys;
+mod record;
 mod scripts;
 
-use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use auth_core::timestamp::{from_unix_millis, to_unix_millis, truncate_to_millis};
+use auth_core::timestamp::{to_unix_millis, truncate_to_millis};
 use auth_core::{
-    Account, AccountType, Adapter, AdapterError, Authenticator, NewUser, Result, Session,
+    Account, Adapter, AdapterError, Authenticator, Entity, Key, NewUser, Result, Session,
     SessionUpdate, User, UserUpdate, VerificationToken, with_timeout,
 };
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
-use redis::{Cmd, ScriptInvocation, Value};
+use redis::{Cmd, IntoConnectionInfo, ScriptInvocation, Value};
 use time::OffsetDateTime;
 
+use keys::{Keys, glob_escape};
+use record::{
+    RECORD_VERSION, Record, account_fields, authenticator_fields, decode_account,
+    decode_authenticator, decode_session, decode_user, push_fields, stored_instant, user_fields,
+};
 use scripts::SCRIPTS;
+
+/// The `redis` crate this adapter is built with, for
+/// [`RedisAdapter::from_connection_manager`] and
+/// [`RedisAdapter::from_cluster`].
+pub use redis;
 
 /// The key prefix used when none is given.
 pub const DEFAULT_PREFIX: &str = "authjs";
-
-/// The version written into every stored record (field `v`, or the `1:`
-/// head of a verification token's value). Records of another version are
-/// refused with a `Backend` error rather than misread.
-const RECORD_VERSION: &str = "1";
 
 /// The oldest server this adapter runs on: `GETDEL`, `SET .. PXAT` and
 /// `ZRANGE` with `WITHSCORES` on negative ranges need Redis 6.2.
@@ -35,26 +43,53 @@ const MIN_SERVER_VERSION: (u32, u32) = (6, 2);
 
 // ------------------------------------------------------------------ options
 
-/// How [`RedisAdapter::connect_with`] and
-/// [`RedisAdapter::connect_cluster_with`] connect, and under which key prefix
-/// the adapter keeps its records.
+/// Where and how [`RedisAdapter::connect_with`] connects (one server, or
+/// the nodes of a Redis Cluster), how many multiplexed connections it
+/// opens, the time limits, and under which key prefix (namespace) the
+/// adapter keeps its records.
 ///
 /// ```
 /// use std::time::Duration;
 /// use adapter_redis::RedisOptions;
 ///
-/// let options = RedisOptions::new()
-///     .prefix("myapp")
+/// let options = RedisOptions::from_url("redis://127.0.0.1:6379")?
+///     .namespace("myapp")
+///     .pool_size(4)
 ///     .response_timeout(Duration::from_secs(2))
 ///     .operation_timeout(Duration::from_secs(4));
-/// assert_eq!(options.prefix_str(), "myapp");
+/// assert_eq!(options.namespace_value(), "myapp");
+/// assert!(!options.is_cluster());
+///
+/// // A comma-separated list of node URLs is a Redis Cluster.
+/// let cluster = RedisOptions::from_url("redis://10.0.0.1:7001,redis://10.0.0.2:7002")?;
+/// assert!(cluster.is_cluster());
+/// # Ok::<(), auth_core::AdapterError>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// `Debug` leaves out the URLs, which may hold a password.
+#[derive(Clone, PartialEq, Eq)]
 pub struct RedisOptions {
+    nodes: Vec<String>,
+    cluster: bool,
     prefix: String,
+    pool_size: usize,
     connection_timeout: Duration,
     response_timeout: Duration,
     operation_timeout: Duration,
+}
+
+impl fmt::Debug for RedisOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisOptions")
+            .field("nodes", &self.nodes.len())
+            .field("cluster", &self.cluster)
+            .field("prefix", &self.prefix)
+            .field("pool_size", &self.pool_size)
+            .field("connection_timeout", &self.connection_timeout)
+            .field("response_timeout", &self.response_timeout)
+            .field("operation_timeout", &self.operation_timeout)
+            .finish()
+    }
 }
 
 /// The default time one connection attempt may take: 5 s.
@@ -65,11 +100,17 @@ pub const DEFAULT_RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
 pub const DEFAULT_OPERATION_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Default for RedisOptions {
-    /// Prefix [`DEFAULT_PREFIX`], 5 s to connect, 5 s per response, 10 s
-    /// per adapter call.
+    /// No URL (for [`RedisAdapter::connect_cluster_with`] and
+    /// [`RedisAdapter::from_connection_manager_with`]; use
+    /// [`RedisOptions::from_url`] to connect), prefix [`DEFAULT_PREFIX`],
+    /// one connection, 5 s to connect, 5 s per response, 10 s per adapter
+    /// call.
     fn default() -> Self {
         Self {
+            nodes: Vec::new(),
+            cluster: false,
             prefix: DEFAULT_PREFIX.to_owned(),
+            pool_size: 1,
             connection_timeout: DEFAULT_CONNECTION_TIMEOUT,
             response_timeout: DEFAULT_RESPONSE_TIMEOUT,
             operation_timeout: DEFAULT_OPERATION_TIMEOUT,
@@ -78,33 +119,86 @@ impl Default for RedisOptions {
 }
 
 impl RedisOptions {
-    /// The defaults: prefix [`DEFAULT_PREFIX`], 5 s to connect
-    /// ([`DEFAULT_CONNECTION_TIMEOUT`]), 5 s per response
-    /// ([`DEFAULT_RESPONSE_TIMEOUT`]; the `redis` crate's own defaults, 1 s
-    /// and 500 ms, are too short for a busy CI machine and for `delete_user`
-    /// of a user with many sessions), 10 s per adapter call
+    /// The defaults, without a URL: prefix [`DEFAULT_PREFIX`], one
+    /// connection, 5 s to connect ([`DEFAULT_CONNECTION_TIMEOUT`]), 5 s per
+    /// response ([`DEFAULT_RESPONSE_TIMEOUT`]; the `redis` crate's own
+    /// defaults, 1 s and 500 ms, are too short for a busy CI machine and for
+    /// `delete_user` of a user with many sessions), 10 s per adapter call
     /// ([`DEFAULT_OPERATION_TIMEOUT`]).
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// The limit of every adapter call (each method of
-    /// [`Adapter`], [`RedisAdapter::migrate`],
-    /// [`RedisAdapter::clear_namespace`]) and of connecting, reconnects and
-    /// retries included. A call that runs out of time returns a `Backend`
-    /// error for which [`is_timeout`](auth_core::AdapterError::is_timeout)
-    /// is true. Default [`DEFAULT_OPERATION_TIMEOUT`] (10 s).
-    pub fn operation_timeout(mut self, limit: Duration) -> Self {
-        self.operation_timeout = limit;
+    /// The defaults, connecting to `url`: one server
+    /// (`redis://[user:password@]host:port[/db]`, or `rediss://` for TLS
+    /// with this crate's `tls` feature), or a Redis Cluster when `url` is a
+    /// comma-separated list of node URLs (any of its nodes will do; a
+    /// single node URL is a cluster with [`cluster`](Self::cluster)).
+    ///
+    /// Errors: `InvalidInput` (field `url`) for an empty list or a URL the
+    /// `redis` crate rejects (a `rediss://` URL without the `tls` feature).
+    /// The message never quotes the URL.
+    pub fn from_url(url: &str) -> Result<Self> {
+        let nodes: Vec<String> = url
+            .split(',')
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(String::from)
+            .collect();
+        if nodes.is_empty() {
+            return Err(AdapterError::invalid_input("url", "no Redis URL given"));
+        }
+        for node in &nodes {
+            node.as_str()
+                .into_connection_info()
+                .map_err(|_| AdapterError::invalid_input("url", "not a valid Redis URL"))?;
+        }
+        Ok(Self {
+            cluster: nodes.len() > 1,
+            nodes,
+            ..Self::default()
+        })
+    }
+
+    /// Whether the URL names a Redis Cluster (through any of its nodes)
+    /// rather than one server. Default: `true` for a list of several URLs.
+    pub fn cluster(mut self, cluster: bool) -> Self {
+        self.cluster = cluster;
         self
     }
 
     /// The key prefix: the namespace of this adapter's records. Every key
     /// starts with `{prefix}:`. It must be non-empty and must not contain
     /// `{` or `}` (it is the cluster hash tag); [`RedisAdapter`]'s
-    /// constructors refuse it with `InvalidInput` otherwise.
-    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+    /// constructors refuse it with `InvalidInput` otherwise. Default
+    /// [`DEFAULT_PREFIX`].
+    pub fn namespace(mut self, prefix: impl Into<String>) -> Self {
         self.prefix = prefix.into();
+        self
+    }
+
+    /// The same as [`namespace`](Self::namespace).
+    pub fn prefix(self, prefix: impl Into<String>) -> Self {
+        self.namespace(prefix)
+    }
+
+    /// How many multiplexed connections [`RedisAdapter::connect_with`]
+    /// opens; calls take them in turn. Default 1: Redis pipelines
+    /// concurrent calls on one connection, so more only help when one
+    /// connection's socket is the bottleneck. Values below 1 count as 1.
+    pub fn pool_size(mut self, connections: u32) -> Self {
+        self.pool_size = usize::try_from(connections.max(1)).unwrap_or(usize::MAX);
+        self
+    }
+
+    /// The limit of every adapter call (each method of
+    /// [`Adapter`], [`RedisAdapter::migrate`],
+    /// [`RedisAdapter::drop_namespace`]) and of connecting, reconnects and
+    /// retries included. A call that runs out of time returns a `Backend`
+    /// error for which [`is_timeout`](auth_core::AdapterError::is_timeout)
+    /// is true. Default [`DEFAULT_OPERATION_TIMEOUT`] (10 s).
+    pub fn operation_timeout(mut self, limit: Duration) -> Self {
+        self.operation_timeout = limit;
         self
     }
 
@@ -125,17 +219,27 @@ impl RedisOptions {
         self
     }
 
-    /// The key prefix these options carry.
+    /// The key prefix (namespace) these options carry.
+    pub fn namespace_value(&self) -> &str {
+        &self.prefix
+    }
+
+    /// The same as [`namespace_value`](Self::namespace_value).
     pub fn prefix_str(&self) -> &str {
         &self.prefix
+    }
+
+    /// Whether these options connect to a Redis Cluster.
+    pub fn is_cluster(&self) -> bool {
+        self.cluster
     }
 }
 
 // ------------------------------------------------------------------ connect
 
-/// The Redis adapter: single node through a reconnecting
-/// [`ConnectionManager`], or Redis Cluster through a
-/// [`ClusterConnection`]. Cheap to clone; clones share the connection.
+/// The Redis adapter: single node through reconnecting
+/// [`ConnectionManager`]s, or Redis Cluster through
+/// [`ClusterConnection`]s. Cheap to clone; clones share the connections.
 ///
 /// See the [crate documentation](crate) for the key layout, atomicity,
 /// expiry and cluster costs.
@@ -149,53 +253,101 @@ pub struct RedisAdapter {
 
 #[derive(Clone)]
 enum Connection {
-    Single(ConnectionManager),
-    Cluster(ClusterConnection),
+    Single(Pool<ConnectionManager>),
+    Cluster(Pool<ClusterConnection>),
+}
+
+/// Multiplexed connections, taken in turn.
+#[derive(Clone)]
+struct Pool<C> {
+    connections: Arc<[C]>,
+    next: Arc<AtomicUsize>,
+}
+
+impl<C: Clone> Pool<C> {
+    fn new(connections: Vec<C>) -> Self {
+        Self {
+            connections: connections.into(),
+            next: Arc::default(),
+        }
+    }
+
+    fn one(connection: C) -> Self {
+        Self::new(vec![connection])
+    }
+
+    /// The next connection (a clone: they are handles to one multiplexed
+    /// connection).
+    fn take(&self) -> C {
+        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.connections.len();
+        self.connections[i].clone()
+    }
 }
 
 impl fmt::Debug for RedisAdapter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mode = match self.connection {
-            Connection::Single(_) => "single node",
-            Connection::Cluster(_) => "cluster",
+        let (mode, connections) = match &self.connection {
+            Connection::Single(p) => ("single node", p.connections.len()),
+            Connection::Cluster(p) => ("cluster", p.connections.len()),
         };
         f.debug_struct("RedisAdapter")
             .field("prefix", &self.keys.prefix)
             .field("mode", &mode)
+            .field("connections", &connections)
             .field("operation_timeout", &self.operation_timeout)
             .finish()
     }
 }
 
 impl RedisAdapter {
-    /// Connects to one Redis server (`redis://[user:password@]host:port[/db]`,
-    /// `rediss://` for TLS if the `redis` crate is built with it) with the
-    /// default [`RedisOptions`].
+    /// Connects to `url`: [`connect_with`](Self::connect_with) of
+    /// [`RedisOptions::from_url`]`(url)`. One server
+    /// (`redis://[user:password@]host:port[/db]`, `rediss://` for TLS with
+    /// the `tls` feature), or a Redis Cluster for a comma-separated list of
+    /// node URLs.
     ///
     /// Errors: `InvalidInput` for a URL that does not parse; `Backend` when
     /// the server cannot be reached.
     pub async fn connect(url: &str) -> Result<Self> {
-        Self::connect_with(url, &RedisOptions::default()).await
+        Self::connect_with(RedisOptions::from_url(url)?).await
     }
 
-    /// Connects to one Redis server with `options`.
+    /// Connects with `options` (made by [`RedisOptions::from_url`]): to one
+    /// server through [`pool_size`](RedisOptions::pool_size) reconnecting
+    /// connection managers, or to a cluster.
     ///
-    /// Errors: as [`connect`](Self::connect); `InvalidInput` for a bad prefix.
-    pub async fn connect_with(url: &str, options: &RedisOptions) -> Result<Self> {
+    /// Errors: as [`connect`](Self::connect); `InvalidInput` for options
+    /// without a URL or with a bad prefix.
+    pub async fn connect_with(options: RedisOptions) -> Result<Self> {
+        if options.nodes.is_empty() {
+            return Err(AdapterError::invalid_input(
+                "url",
+                "no Redis URL: make the options with `RedisOptions::from_url`",
+            ));
+        }
+        if options.cluster {
+            return Self::connect_cluster_with(&options.nodes, &options).await;
+        }
         let keys = Keys::new(&options.prefix)?;
-        let client = redis::Client::open(url)
+        install_tls_provider();
+        let client = redis::Client::open(options.nodes[0].as_str())
             .map_err(|_| AdapterError::invalid_input("url", "not a valid Redis URL"))?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(options.connection_timeout))
             .set_response_timeout(Some(options.response_timeout));
         let connect = async {
-            ConnectionManager::new_with_config(client, config)
-                .await
-                .map_err(backend)
+            let mut managers = Vec::with_capacity(options.pool_size);
+            for _ in 0..options.pool_size {
+                let manager = ConnectionManager::new_with_config(client.clone(), config.clone())
+                    .await
+                    .map_err(backend)?;
+                managers.push(manager);
+            }
+            Ok(managers)
         };
-        let manager = with_timeout(options.operation_timeout, "connect", connect).await?;
+        let managers = with_timeout(options.operation_timeout, "connect", connect).await?;
         Ok(Self {
-            connection: Connection::Single(manager),
+            connection: Connection::Single(Pool::new(managers)),
             keys,
             operation_timeout: options.operation_timeout,
         })
@@ -203,6 +355,7 @@ impl RedisAdapter {
 
     /// Connects to a Redis Cluster through any of its `nodes` (URLs as for
     /// [`connect`](Self::connect)) with the default [`RedisOptions`].
+    /// `connect("redis://a:7001,redis://b:7002")` does the same.
     ///
     /// Errors: `InvalidInput` for a URL that does not parse; `Backend` when
     /// no node can be reached or the cluster is not serving all slots.
@@ -214,7 +367,9 @@ impl RedisAdapter {
         Self::connect_cluster_with(nodes, &RedisOptions::default()).await
     }
 
-    /// Connects to a Redis Cluster through any of its `nodes` with `options`.
+    /// Connects to a Redis Cluster through any of its `nodes` with the
+    /// prefix, pool size and time limits of `options` (its URLs, if any,
+    /// are not used).
     ///
     /// Errors: as [`connect_cluster`](Self::connect_cluster); `InvalidInput`
     /// for a bad prefix or an empty node list.
@@ -231,15 +386,22 @@ impl RedisAdapter {
                 "at least one cluster node URL is needed",
             ));
         }
+        install_tls_provider();
         let client = ClusterClient::builder(nodes)
             .connection_timeout(options.connection_timeout)
             .response_timeout(options.response_timeout)
             .build()
             .map_err(|_| AdapterError::invalid_input("nodes", "not a valid list of Redis URLs"))?;
-        let connect = async { client.get_async_connection().await.map_err(backend) };
-        let connection = with_timeout(options.operation_timeout, "connect", connect).await?;
+        let connect = async {
+            let mut connections = Vec::with_capacity(options.pool_size);
+            for _ in 0..options.pool_size {
+                connections.push(client.get_async_connection().await.map_err(backend)?);
+            }
+            Ok(connections)
+        };
+        let connections = with_timeout(options.operation_timeout, "connect", connect).await?;
         Ok(Self {
-            connection: Connection::Cluster(connection),
+            connection: Connection::Cluster(Pool::new(connections)),
             keys,
             operation_timeout: options.operation_timeout,
         })
@@ -247,27 +409,57 @@ impl RedisAdapter {
 
     /// An adapter on an existing single-node [`ConnectionManager`] (its
     /// connection and response timeouts are whatever it was built with),
-    /// under key prefix `prefix`, with the default operation timeout
-    /// (see [`with_operation_timeout`](Self::with_operation_timeout)).
-    ///
-    /// Errors: `InvalidInput` for a bad prefix (see [`RedisOptions::prefix`]).
-    pub fn from_connection_manager(manager: ConnectionManager, prefix: &str) -> Result<Self> {
-        Ok(Self {
-            connection: Connection::Single(manager),
-            keys: Keys::new(prefix)?,
+    /// under the default prefix [`DEFAULT_PREFIX`], with the default
+    /// operation timeout (see
+    /// [`with_operation_timeout`](Self::with_operation_timeout)).
+    pub fn from_connection_manager(manager: ConnectionManager) -> Self {
+        Self {
+            connection: Connection::Single(Pool::one(manager)),
+            keys: Keys::default_prefix(),
             operation_timeout: DEFAULT_OPERATION_TIMEOUT,
+        }
+    }
+
+    /// An adapter on an existing [`ClusterConnection`], under the default
+    /// prefix [`DEFAULT_PREFIX`], with the default operation timeout.
+    pub fn from_cluster(connection: ClusterConnection) -> Self {
+        Self {
+            connection: Connection::Cluster(Pool::one(connection)),
+            keys: Keys::default_prefix(),
+            operation_timeout: DEFAULT_OPERATION_TIMEOUT,
+        }
+    }
+
+    /// An adapter on an existing single-node [`ConnectionManager`] with the
+    /// prefix and operation timeout of `options` (its URLs, pool size and
+    /// connection timeouts are not used).
+    ///
+    /// Errors: `InvalidInput` for a bad prefix (see
+    /// [`RedisOptions::namespace`]).
+    pub fn from_connection_manager_with(
+        manager: ConnectionManager,
+        options: &RedisOptions,
+    ) -> Result<Self> {
+        Ok(Self {
+            connection: Connection::Single(Pool::one(manager)),
+            keys: Keys::new(&options.prefix)?,
+            operation_timeout: options.operation_timeout,
         })
     }
 
-    /// An adapter on an existing [`ClusterConnection`], under key prefix
-    /// `prefix`, with the default operation timeout.
+    /// An adapter on an existing [`ClusterConnection`] with the prefix and
+    /// operation timeout of `options`.
     ///
-    /// Errors: `InvalidInput` for a bad prefix (see [`RedisOptions::prefix`]).
-    pub fn from_cluster_connection(connection: ClusterConnection, prefix: &str) -> Result<Self> {
+    /// Errors: `InvalidInput` for a bad prefix (see
+    /// [`RedisOptions::namespace`]).
+    pub fn from_cluster_with(
+        connection: ClusterConnection,
+        options: &RedisOptions,
+    ) -> Result<Self> {
         Ok(Self {
-            connection: Connection::Cluster(connection),
-            keys: Keys::new(prefix)?,
-            operation_timeout: DEFAULT_OPERATION_TIMEOUT,
+            connection: Connection::Cluster(Pool::one(connection)),
+            keys: Keys::new(&options.prefix)?,
+            operation_timeout: options.operation_timeout,
         })
     }
 
@@ -279,10 +471,23 @@ impl RedisAdapter {
     }
 
     /// The key prefix (namespace) of this adapter.
+    pub fn namespace(&self) -> &str {
+        &self.keys.prefix
+    }
+
+    /// The same as [`namespace`](Self::namespace).
     pub fn prefix(&self) -> &str {
         &self.keys.prefix
     }
 
+    /// Deletes every key of this adapter's namespace (see
+    /// [`clear_namespace`](Self::clear_namespace)), under the operation
+    /// timeout. Meant for tests and for retiring a namespace.
+    ///
+    /// Errors: `Backend` when the server cannot be reached.
+    pub async fn drop_namespace(self) -> Result<()> {
+        self.clear_namespace().await.map(drop)
+    }
     /// Deletes every key of this adapter's namespace (every user, account,
     /// session, verification token and authenticator under its prefix) and
     /// returns how many keys it removed.
@@ -382,24 +587,26 @@ impl RedisAdapter {
 impl Connection {
     async fn invoke(&self, invocation: &ScriptInvocation<'_>) -> Result<Value> {
         match self {
-            Self::Single(c) => invocation.invoke_async(&mut c.clone()).await,
-            Self::Cluster(c) => invocation.invoke_async(&mut c.clone()).await,
+            Self::Single(p) => invocation.invoke_async(&mut p.take()).await,
+            Self::Cluster(p) => invocation.invoke_async(&mut p.take()).await,
         }
         .map_err(backend)
     }
 
     async fn query(&self, cmd: &Cmd) -> Result<Value> {
         match self {
-            Self::Single(c) => cmd.query_async(&mut c.clone()).await,
-            Self::Cluster(c) => cmd.query_async(&mut c.clone()).await,
+            Self::Single(p) => cmd.query_async(&mut p.take()).await,
+            Self::Cluster(p) => cmd.query_async(&mut p.take()).await,
         }
         .map_err(backend)
     }
 
+    /// Loads `script` into the server's cache (every primary of a cluster):
+    /// the cache is the server's, so one connection does for all.
     async fn load(&self, script: &redis::Script) -> Result<()> {
         match self {
-            Self::Single(c) => script.load_async(&mut c.clone()).await,
-            Self::Cluster(c) => script.load_async(&mut c.clone()).await,
+            Self::Single(p) => script.load_async(&mut p.take()).await,
+            Self::Cluster(p) => script.load_async(&mut p.take()).await,
         }
         .map(drop)
         .map_err(backend)
@@ -419,93 +626,12 @@ fn collect_text(value: &Value, out: &mut Vec<String>) {
     }
 }
 
-// --------------------------------------------------------------------- keys
-
-/// Key names. Every key starts with `{prefix}:`, so a whole namespace shares
-/// one hash tag, hence one cluster slot, and every script may touch any key
-/// of it. Parts that come from callers are last, or length-prefixed when two
-/// of them meet, so different inputs never make the same key.
-#[derive(Clone)]
-struct Keys {
-    prefix: String,
-    /// `{prefix}:`
-    base: String,
-}
-
-impl Keys {
-    fn new(prefix: &str) -> Result<Self> {
-        if prefix.is_empty() {
-            return Err(AdapterError::invalid_input("prefix", "must not be empty"));
-        }
-        if prefix.contains(['{', '}']) {
-            return Err(AdapterError::invalid_input(
-                "prefix",
-                "must not contain `{` or `}`: the prefix is the cluster hash tag",
-            ));
-        }
-        Ok(Self {
-            prefix: prefix.to_owned(),
-            base: format!("{{{prefix}}}:"),
-        })
-    }
-
-    fn user(&self, id: &str) -> String {
-        format!("{}user:{id}", self.base)
-    }
-
-    fn email(&self, email: &str) -> String {
-        format!("{}email:{email}", self.base)
-    }
-
-    /// What follows `account:` in an account key, and the member of the
-    /// user's account index.
-    fn account_member(provider: &str, provider_account_id: &str) -> String {
-        format!("{}:{provider}:{provider_account_id}", provider.len())
-    }
-
-    fn account(&self, provider: &str, provider_account_id: &str) -> String {
-        format!(
-            "{}account:{}",
-            self.base,
-            Self::account_member(provider, provider_account_id)
-        )
-    }
-
-    fn session(&self, token: &str) -> String {
-        format!("{}session:{token}", self.base)
-    }
-
-    fn verification_token(&self, identifier: &str, token: &str) -> String {
-        format!(
-            "{}verification-token:{}:{identifier}:{token}",
-            self.base,
-            identifier.len()
-        )
-    }
-
-    fn authenticator(&self, credential_id: &str) -> String {
-        format!("{}authenticator:{credential_id}", self.base)
-    }
-
-    fn user_sessions(&self, id: &str) -> String {
-        format!("{}user-sessions:{id}", self.base)
-    }
-
-    fn user_accounts(&self, id: &str) -> String {
-        format!("{}user-accounts:{id}", self.base)
-    }
-
-    fn user_authenticators(&self, id: &str) -> String {
-        format!("{}user-authenticators:{id}", self.base)
-    }
-}
-
 // ---------------------------------------------------------------- the trait
 
 /// The calls of the trait, without the time limit.
 impl RedisAdapter {
     async fn do_create_user(&self, user: NewUser) -> Result<User> {
-        let id = uuid::Uuid::new_v4().to_string();
+        let id = auth_core::new_id();
         let user = User {
             email_verified: user.email_verified.map(truncate_to_millis),
             ..user.into_user(id)
@@ -519,7 +645,7 @@ impl RedisAdapter {
         push_fields(&mut call, &user_fields(&user));
         match reply(self.connection.invoke(&call).await?)? {
             Reply::Ok => Ok(user),
-            Reply::Conflict => Err(AdapterError::conflict("user", "email")),
+            Reply::Conflict => Err(AdapterError::conflict(Key::Email)),
             other => Err(other.unexpected("create_user")),
         }
     }
@@ -588,11 +714,11 @@ impl RedisAdapter {
             call.arg(field);
         }
         match reply(self.connection.invoke(&call).await?)? {
-            Reply::NotFound => Err(user_not_found(&update.id)),
-            Reply::Conflict => Err(AdapterError::conflict("user", "email")),
+            Reply::NotFound => Err(AdapterError::user_not_found(&update.id)),
+            Reply::Conflict => Err(AdapterError::conflict(Key::Email)),
             Reply::Data(value) => match Record::decode("user", value)? {
                 Some(record) => decode_user(record),
-                None => Err(user_not_found(&update.id)),
+                None => Err(AdapterError::user_not_found(&update.id)),
             },
             other => Err(other.unexpected("update_user")),
         }
@@ -625,11 +751,8 @@ impl RedisAdapter {
         push_fields(&mut call, &account_fields(&account));
         match reply(self.connection.invoke(&call).await?)? {
             Reply::Ok => Ok(account),
-            Reply::NotFound => Err(user_not_found(&account.user_id)),
-            Reply::Conflict => Err(AdapterError::conflict(
-                "account",
-                "provider and provider_account_id",
-            )),
+            Reply::NotFound => Err(AdapterError::user_not_found(&account.user_id)),
+            Reply::Conflict => Err(AdapterError::conflict(Key::ProviderAccountId)),
             other => Err(other.unexpected("link_account")),
         }
     }
@@ -696,8 +819,8 @@ impl RedisAdapter {
             .arg(now_millis());
         match reply(self.connection.invoke(&call).await?)? {
             Reply::Ok => Ok(session),
-            Reply::NotFound => Err(user_not_found(&session.user_id)),
-            Reply::Conflict => Err(AdapterError::conflict("session", "session_token")),
+            Reply::NotFound => Err(AdapterError::user_not_found(&session.user_id)),
+            Reply::Conflict => Err(AdapterError::conflict(Key::SessionToken)),
             other => Err(other.unexpected("create_session")),
         }
     }
@@ -750,7 +873,7 @@ impl RedisAdapter {
             Reply::Data(value) => Record::decode("session", value)?
                 .map(|r| decode_session(&update.session_token, r))
                 .transpose(),
-            Reply::NotFound => Err(user_not_found(
+            Reply::NotFound => Err(AdapterError::user_not_found(
                 update.user_id.as_deref().unwrap_or_default(),
             )),
             other => Err(other.unexpected("update_session")),
@@ -822,10 +945,7 @@ impl RedisAdapter {
         .arg(now_millis());
         match reply(self.connection.invoke(&call).await?)? {
             Reply::Ok => Ok(token),
-            Reply::Conflict => Err(AdapterError::conflict(
-                "verification token",
-                "identifier and token",
-            )),
+            Reply::Conflict => Err(AdapterError::conflict(Key::IdentifierAndToken)),
             other => Err(other.unexpected("create_verification_token")),
         }
     }
@@ -849,7 +969,7 @@ impl RedisAdapter {
             .and_then(|s| s.strip_prefix(RECORD_VERSION)?.strip_prefix(':'))
             .and_then(|ms| ms.parse::<i64>().ok())
             .ok_or_else(|| malformed("verification token"))?;
-        let expires = stored_instant(expires)?;
+        let expires = stored_instant("expires", expires)?;
         if is_expired(expires) {
             return Ok(None);
         }
@@ -869,8 +989,8 @@ impl RedisAdapter {
         push_fields(&mut call, &authenticator_fields(&authenticator));
         match reply(self.connection.invoke(&call).await?)? {
             Reply::Ok => Ok(authenticator),
-            Reply::NotFound => Err(user_not_found(&authenticator.user_id)),
-            Reply::Conflict => Err(AdapterError::conflict("authenticator", "credential_id")),
+            Reply::NotFound => Err(AdapterError::user_not_found(&authenticator.user_id)),
+            Reply::Conflict => Err(AdapterError::conflict(Key::CredentialId)),
             other => Err(other.unexpected("create_authenticator")),
         }
     }
@@ -909,7 +1029,12 @@ impl RedisAdapter {
         let mut call = SCRIPTS.update_authenticator_counter.prepare_invoke();
         call.key(self.keys.authenticator(credential_id))
             .arg(counter);
-        let not_found = || AdapterError::not_found("authenticator", "no such credential id");
+        let not_found = || {
+            AdapterError::not_found(
+                Entity::Authenticator,
+                format!("credential id {credential_id:?}"),
+            )
+        };
         match reply(self.connection.invoke(&call).await?)? {
             Reply::NotFound => Err(not_found()),
             Reply::Data(value) => match Record::decode("authenticator", value)? {
@@ -1153,201 +1278,6 @@ impl Adapter for RedisAdapter {
     }
 }
 
-// --------------------------------------------------------- record encoding
-
-fn push_fields(call: &mut ScriptInvocation<'_>, fields: &[(&'static str, String)]) {
-    for (name, value) in fields {
-        call.arg(*name).arg(value);
-    }
-}
-
-/// The fields of a user hash; absent options are absent fields.
-fn user_fields(user: &User) -> Vec<(&'static str, String)> {
-    let mut fields = vec![("v", RECORD_VERSION.to_owned()), ("id", user.id.clone())];
-    optional(&mut fields, "name", &user.name);
-    optional(&mut fields, "email", &user.email);
-    let verified = user.email_verified.map(|t| to_unix_millis(t).to_string());
-    optional(&mut fields, "emailVerified", &verified);
-    optional(&mut fields, "image", &user.image);
-    fields
-}
-
-fn account_fields(account: &Account) -> Vec<(&'static str, String)> {
-    let mut fields = vec![
-        ("v", RECORD_VERSION.to_owned()),
-        ("userId", account.user_id.clone()),
-        ("type", account.account_type.as_str().to_owned()),
-        ("provider", account.provider.clone()),
-        ("providerAccountId", account.provider_account_id.clone()),
-    ];
-    optional(&mut fields, "access_token", &account.access_token);
-    optional(&mut fields, "refresh_token", &account.refresh_token);
-    let expires_at = account.expires_at.map(|s| s.to_string());
-    optional(&mut fields, "expires_at", &expires_at);
-    optional(&mut fields, "token_type", &account.token_type);
-    optional(&mut fields, "scope", &account.scope);
-    optional(&mut fields, "id_token", &account.id_token);
-    optional(&mut fields, "session_state", &account.session_state);
-    fields
-}
-
-fn authenticator_fields(a: &Authenticator) -> Vec<(&'static str, String)> {
-    let mut fields = vec![
-        ("v", RECORD_VERSION.to_owned()),
-        ("credentialID", a.credential_id.clone()),
-        ("userId", a.user_id.clone()),
-        ("providerAccountId", a.provider_account_id.clone()),
-        ("credentialPublicKey", a.credential_public_key.clone()),
-        ("counter", a.counter.to_string()),
-        ("credentialDeviceType", a.credential_device_type.clone()),
-        ("credentialBackedUp", a.credential_backed_up.to_string()),
-    ];
-    optional(&mut fields, "transports", &a.transports);
-    fields
-}
-
-fn optional(fields: &mut Vec<(&'static str, String)>, name: &'static str, value: &Option<String>) {
-    if let Some(value) = value {
-        fields.push((name, value.clone()));
-    }
-}
-
-/// A stored hash, field by field. Never printed: it may hold tokens.
-struct Record {
-    kind: &'static str,
-    fields: HashMap<String, String>,
-}
-
-impl Record {
-    /// The hash in `value` (an `HGETALL` reply), or `None` for nil or an
-    /// empty hash. Checks the record version.
-    fn decode(kind: &'static str, value: Value) -> Result<Option<Self>> {
-        let pairs: Vec<(Value, Value)> = match value {
-            Value::Nil => return Ok(None),
-            Value::Array(items) => {
-                if items.len() % 2 != 0 {
-                    return Err(malformed(kind));
-                }
-                let mut items = items.into_iter();
-                std::iter::from_fn(|| Some((items.next()?, items.next()?))).collect()
-            }
-            Value::Map(pairs) => pairs,
-            _ => return Err(malformed(kind)),
-        };
-        if pairs.is_empty() {
-            return Ok(None);
-        }
-        let text = |v: Value| match v {
-            Value::BulkString(bytes) => String::from_utf8(bytes).map_err(|_| malformed(kind)),
-            Value::SimpleString(s) => Ok(s),
-            _ => Err(malformed(kind)),
-        };
-        let mut fields = HashMap::with_capacity(pairs.len());
-        for (name, value) in pairs {
-            fields.insert(text(name)?, text(value)?);
-        }
-        let record = Self { kind, fields };
-        match record.fields.get("v").map(String::as_str) {
-            Some(RECORD_VERSION) => Ok(Some(record)),
-            Some(_) => Err(AdapterError::backend(format!(
-                "stored {kind} record has a version this adapter does not read \
-                 (it reads version {RECORD_VERSION})"
-            ))),
-            None => Err(malformed(kind)),
-        }
-    }
-
-    fn optional(&mut self, field: &str) -> Option<String> {
-        self.fields.remove(field)
-    }
-
-    fn required(&mut self, field: &str) -> Result<String> {
-        self.fields.remove(field).ok_or_else(|| {
-            AdapterError::backend(format!("stored {} record lacks field `{field}`", self.kind))
-        })
-    }
-
-    fn parsed<T: std::str::FromStr>(&self, field: &str, text: &str) -> Result<T> {
-        text.parse().map_err(|_| {
-            AdapterError::backend(format!(
-                "stored {} record has an invalid `{field}`",
-                self.kind
-            ))
-        })
-    }
-
-    fn instant(&mut self, field: &str) -> Result<Option<OffsetDateTime>> {
-        match self.optional(field) {
-            None => Ok(None),
-            Some(text) => stored_instant(self.parsed(field, &text)?).map(Some),
-        }
-    }
-}
-
-fn decode_user(mut r: Record) -> Result<User> {
-    Ok(User {
-        id: r.required("id")?,
-        name: r.optional("name"),
-        email: r.optional("email"),
-        email_verified: r.instant("emailVerified")?,
-        image: r.optional("image"),
-    })
-}
-
-fn decode_account(mut r: Record) -> Result<Account> {
-    let account_type = r.required("type")?;
-    let account_type: AccountType = r.parsed("type", &account_type)?;
-    let expires_at = match r.optional("expires_at") {
-        Some(text) => Some(r.parsed("expires_at", &text)?),
-        None => None,
-    };
-    Ok(Account {
-        user_id: r.required("userId")?,
-        account_type,
-        provider: r.required("provider")?,
-        provider_account_id: r.required("providerAccountId")?,
-        access_token: r.optional("access_token"),
-        refresh_token: r.optional("refresh_token"),
-        expires_at,
-        token_type: r.optional("token_type"),
-        scope: r.optional("scope"),
-        id_token: r.optional("id_token"),
-        session_state: r.optional("session_state"),
-    })
-}
-
-/// A session hash; the token is the caller's (it is only in the key).
-fn decode_session(session_token: &str, mut r: Record) -> Result<Session> {
-    let expires = r.required("expires")?;
-    let expires = stored_instant(r.parsed("expires", &expires)?)?;
-    Ok(Session {
-        session_token: session_token.to_owned(),
-        user_id: r.required("userId")?,
-        expires,
-    })
-}
-
-fn decode_authenticator(mut r: Record) -> Result<Authenticator> {
-    let counter = r.required("counter")?;
-    let backed_up = r.required("credentialBackedUp")?;
-    Ok(Authenticator {
-        counter: r.parsed("counter", &counter)?,
-        credential_backed_up: r.parsed("credentialBackedUp", &backed_up)?,
-        credential_id: r.required("credentialID")?,
-        user_id: r.required("userId")?,
-        provider_account_id: r.required("providerAccountId")?,
-        credential_public_key: r.required("credentialPublicKey")?,
-        credential_device_type: r.required("credentialDeviceType")?,
-        transports: r.optional("transports"),
-    })
-}
-
-/// An instant read back from storage; out of range means corrupt data.
-fn stored_instant(millis: i64) -> Result<OffsetDateTime> {
-    from_unix_millis("stored timestamp", millis)
-        .map_err(|_| AdapterError::backend("a stored timestamp is out of range"))
-}
-
 fn is_expired(expires: OffsetDateTime) -> bool {
     expires <= OffsetDateTime::now_utc()
 }
@@ -1386,25 +1316,7 @@ impl Reply {
     }
 }
 
-fn user_not_found(id: &str) -> AdapterError {
-    AdapterError::not_found("user", format!("id {id:?}"))
-}
-
-/// The server answered something this adapter never stores or sends; the
-/// message names the kind of record, never a key or a value.
-/// `text` with the characters `SCAN MATCH` treats as wildcards escaped.
-fn glob_escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
-            escaped.push('\\');
-        }
-        escaped.push(c);
-    }
-    escaped
-}
-
-fn malformed(what: &str) -> AdapterError {
+pub(crate) fn malformed(what: &str) -> AdapterError {
     AdapterError::backend(format!("unexpected reply from Redis for {what}"))
 }
 
@@ -1414,4 +1326,14 @@ fn malformed(what: &str) -> AdapterError {
 /// whose errors print the offending value.
 fn backend(error: redis::RedisError) -> AdapterError {
     AdapterError::backend(error)
+}
+
+/// With the `tls` feature: makes `ring` the process's rustls crypto
+/// provider unless one is installed already, so `rediss://` works whatever
+/// other crates enable in rustls. Without it: nothing.
+fn install_tls_provider() {
+    #[cfg(feature = "tls")]
+    {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
 }

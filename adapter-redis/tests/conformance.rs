@@ -9,8 +9,10 @@ mod single {
 
     async fn adapter() -> RedisAdapter {
         let url = servers::url(Server::Redis).await;
-        let options = RedisOptions::new().prefix(servers::unique_namespace("conformance"));
-        let adapter = RedisAdapter::connect_with(&url, &options)
+        let options = RedisOptions::from_url(&url)
+            .unwrap_or_else(|e| panic!("REDIS_URL is not a Redis URL: {e}"))
+            .namespace(servers::unique_namespace("conformance"));
+        let adapter = RedisAdapter::connect_with(options)
             .await
             .unwrap_or_else(|e| panic!("cannot connect to Redis at REDIS_URL: {e}"));
         adapter.migrate().await.expect("migrate");
@@ -22,12 +24,16 @@ mod single {
     async fn migrated(namespace: String) -> Result<RedisAdapter, auth_core::AdapterError> {
         let url = servers::url(Server::Redis).await;
         let adapter =
-            RedisAdapter::connect_with(&url, &RedisOptions::new().prefix(namespace)).await?;
+            RedisAdapter::connect_with(RedisOptions::from_url(&url)?.namespace(namespace)).await?;
         adapter.migrate().await?;
         Ok(adapter)
     }
 
-    adapter_conformance::conformance_tests!(adapter, teardown = super::clear, migrate = migrated);
+    adapter_conformance::conformance_tests!(
+        adapter,
+        teardown = super::drop_namespace,
+        migrate = migrated
+    );
 }
 
 /// The suite against the local Redis Cluster named by `REDIS_CLUSTER_URLS`.
@@ -35,27 +41,25 @@ mod cluster {
     use adapter_conformance::servers;
     use adapter_redis::{RedisAdapter, RedisOptions};
 
-    fn node_urls() -> Vec<String> {
+    /// The comma-separated node URLs: `RedisOptions::from_url` takes them
+    /// as a cluster.
+    fn options() -> RedisOptions {
         let urls = std::env::var("REDIS_CLUSTER_URLS").unwrap_or_default();
-        let urls: Vec<String> = urls
-            .split(',')
-            .map(str::trim)
-            .filter(|u| !u.is_empty())
-            .map(String::from)
-            .collect();
         assert!(
-            !urls.is_empty(),
+            !urls.trim().is_empty(),
             "REDIS_CLUSTER_URLS is not set: the cluster tests need a running Redis Cluster. \
              Run `bash scripts/services.sh && source .services/env` in the workspace root \
              (it starts a three-node cluster on ports 7001-7003 and exports \
              REDIS_CLUSTER_URLS=redis://127.0.0.1:7001,redis://127.0.0.1:7002,redis://127.0.0.1:7003)."
         );
-        urls
+        RedisOptions::from_url(&urls)
+            .unwrap_or_else(|e| panic!("REDIS_CLUSTER_URLS: {e}"))
+            .cluster(true)
     }
 
     async fn adapter() -> RedisAdapter {
-        let options = RedisOptions::new().prefix(servers::unique_namespace("conformance"));
-        let adapter = RedisAdapter::connect_cluster_with(node_urls(), &options)
+        let options = options().namespace(servers::unique_namespace("conformance"));
+        let adapter = RedisAdapter::connect_with(options)
             .await
             .unwrap_or_else(|e| panic!("cannot connect to the Redis Cluster: {e}"));
         adapter.migrate().await.expect("migrate");
@@ -65,19 +69,19 @@ mod cluster {
     /// One new cluster connection to the namespace (key prefix)
     /// `namespace`, migrated: the suite runs 8 of these at once.
     async fn migrated(namespace: String) -> Result<RedisAdapter, auth_core::AdapterError> {
-        let options = RedisOptions::new().prefix(namespace);
-        let adapter = RedisAdapter::connect_cluster_with(node_urls(), &options).await?;
+        let adapter = RedisAdapter::connect_with(options().namespace(namespace)).await?;
         adapter.migrate().await?;
         Ok(adapter)
     }
 
-    adapter_conformance::conformance_tests!(adapter, teardown = super::clear, migrate = migrated);
+    adapter_conformance::conformance_tests!(
+        adapter,
+        teardown = super::drop_namespace,
+        migrate = migrated
+    );
 }
 
 /// Removes the case's keys, so runs leave nothing behind.
-async fn clear(adapter: adapter_redis::RedisAdapter) {
-    adapter
-        .clear_namespace()
-        .await
-        .expect("clear the namespace");
+async fn drop_namespace(adapter: adapter_redis::RedisAdapter) {
+    adapter.drop_namespace().await.expect("clear the namespace");
 }

@@ -39,13 +39,13 @@ fn cluster_urls() -> Vec<String> {
 
 /// One new connection under `prefix`, not migrated.
 async fn connect(mode: Mode, prefix: &str) -> Result<RedisAdapter, AdapterError> {
-    let options = RedisOptions::new().prefix(prefix);
-    match mode {
-        Mode::Single => {
-            RedisAdapter::connect_with(&servers::url(Server::Redis).await, &options).await
-        }
-        Mode::Cluster => RedisAdapter::connect_cluster_with(cluster_urls(), &options).await,
-    }
+    let url = match mode {
+        Mode::Single => servers::url(Server::Redis).await,
+        Mode::Cluster => cluster_urls().join(","),
+    };
+    let options = RedisOptions::from_url(&url)?.namespace(prefix);
+    assert_eq!(options.is_cluster(), matches!(mode, Mode::Cluster));
+    RedisAdapter::connect_with(options).await
 }
 
 async fn setup(mode: Mode) -> (RedisAdapter, Raw, String) {
@@ -575,12 +575,13 @@ fn assert_timed_out(error: &AdapterError) {
 async fn a_stalled_server_gives_a_timeout_within_the_configured_bound() {
     let address = stalled_server();
     let limit = Duration::from_millis(800);
-    let options = RedisOptions::new()
+    let options = RedisOptions::from_url(&format!("redis://{address}"))
+        .unwrap()
         .connection_timeout(Duration::from_millis(300))
         .response_timeout(Duration::from_millis(300))
         .operation_timeout(limit);
     let started = Instant::now();
-    match RedisAdapter::connect_with(&format!("redis://{address}"), &options).await {
+    match RedisAdapter::connect_with(options).await {
         Err(error) => assert_timed_out(&error),
         Ok(adapter) => {
             // Connected without a handshake: the first calls time out.
@@ -601,12 +602,14 @@ async fn a_stalled_server_gives_a_timeout_within_the_configured_bound() {
 #[tokio::test]
 async fn a_stalled_cluster_node_gives_a_timeout_within_the_configured_bound() {
     let address = stalled_server();
-    let options = RedisOptions::new()
+    let options = RedisOptions::from_url(&format!("redis://{address}"))
+        .unwrap()
+        .cluster(true)
         .connection_timeout(Duration::from_millis(300))
         .response_timeout(Duration::from_millis(300))
         .operation_timeout(Duration::from_millis(800));
     let started = Instant::now();
-    let error = RedisAdapter::connect_cluster_with([format!("redis://{address}")], &options)
+    let error = RedisAdapter::connect_with(options)
         .await
         .expect_err("a stalled node cannot describe the cluster");
     assert!(matches!(error, AdapterError::Backend(_)), "{error:?}");
@@ -632,4 +635,41 @@ fn options_have_documented_defaults() {
         Duration::from_secs(5)
     );
     assert_eq!(RedisOptions::new(), RedisOptions::default());
+}
+
+#[test]
+fn options_from_url_take_one_server_or_a_cluster() {
+    let single = RedisOptions::from_url("redis://127.0.0.1:6379/2").unwrap();
+    assert!(!single.is_cluster());
+    assert_eq!(single.namespace_value(), adapter_redis::DEFAULT_PREFIX);
+    let cluster =
+        RedisOptions::from_url(" redis://127.0.0.1:7001 , redis://127.0.0.1:7002,").unwrap();
+    assert!(cluster.is_cluster());
+    for bad in ["", " , ", "not a url", "redis://a:1,http://b"] {
+        let err = RedisOptions::from_url(bad).unwrap_err();
+        assert!(err.is_invalid_input(), "{bad:?}: {err:?}");
+    }
+    // The password stays out of `Debug`.
+    let options = RedisOptions::from_url("redis://:hunter2@127.0.0.1:6379").unwrap();
+    assert!(!format!("{options:?}").contains("hunter2"));
+}
+
+/// `rediss://` parses with the `tls` feature (`cargo test -p adapter-redis
+/// --features tls`) and is `InvalidInput` without it.
+#[test]
+fn rediss_urls_need_the_tls_feature() {
+    let parsed = RedisOptions::from_url("rediss://127.0.0.1:6380");
+    if cfg!(feature = "tls") {
+        parsed.expect("rediss:// with the tls feature");
+    } else {
+        assert!(parsed.unwrap_err().is_invalid_input());
+    }
+}
+
+#[tokio::test]
+async fn options_without_a_url_cannot_connect() {
+    let err = RedisAdapter::connect_with(RedisOptions::new())
+        .await
+        .unwrap_err();
+    assert!(err.is_invalid_input(), "{err:?}");
 }

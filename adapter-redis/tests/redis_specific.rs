@@ -13,9 +13,8 @@ use time::{Duration, OffsetDateTime};
 async fn setup() -> (RedisAdapter, MultiplexedConnection, String) {
     let url = servers::url(Server::Redis).await;
     let prefix = servers::unique_namespace("special");
-    let adapter = RedisAdapter::connect_with(&url, &RedisOptions::new().prefix(&prefix))
-        .await
-        .expect("connect");
+    let options = RedisOptions::from_url(&url).unwrap().namespace(&prefix);
+    let adapter = RedisAdapter::connect_with(options).await.expect("connect");
     adapter.migrate().await.expect("migrate");
     let raw = redis::Client::open(url.as_str())
         .unwrap()
@@ -183,15 +182,23 @@ async fn records_are_versioned_and_unknown_versions_are_refused_without_naming_k
 async fn prefixes_that_break_the_hash_tag_are_invalid_input() {
     let url = servers::url(Server::Redis).await;
     for prefix in ["", "a{b", "a}b", "{x}"] {
-        let err = RedisAdapter::connect_with(&url, &RedisOptions::new().prefix(prefix))
-            .await
-            .unwrap_err();
+        let options = RedisOptions::from_url(&url).unwrap().namespace(prefix);
+        let err = RedisAdapter::connect_with(options).await.unwrap_err();
         assert!(err.is_invalid_input(), "prefix {prefix:?}: {err:?}");
     }
-    let err = RedisAdapter::connect_with("not a url", &RedisOptions::new())
-        .await
-        .unwrap_err();
+    let err = RedisAdapter::connect("not a url").await.unwrap_err();
     assert!(err.is_invalid_input(), "{err:?}");
+    // A handle made elsewhere takes the same prefix rules.
+    let client = redis::Client::open(url.as_str()).unwrap();
+    let manager = redis::aio::ConnectionManager::new(client).await.unwrap();
+    let err = RedisAdapter::from_connection_manager_with(
+        manager.clone(),
+        &RedisOptions::new().namespace("a{b"),
+    )
+    .unwrap_err();
+    assert!(err.is_invalid_input(), "{err:?}");
+    let adapter = RedisAdapter::from_connection_manager(manager);
+    assert_eq!(adapter.namespace(), adapter_redis::DEFAULT_PREFIX);
 }
 
 #[tokio::test]
@@ -247,4 +254,26 @@ async fn clear_namespace_removes_a_large_namespace_in_several_scripts_and_nothin
         .query_async(&mut raw_other)
         .await
         .unwrap();
+}
+
+/// With a pool of several connections every call still sees one server:
+/// what one connection wrote the next one reads.
+#[tokio::test]
+async fn a_pool_of_connections_serves_calls_in_turn() {
+    let url = servers::url(Server::Redis).await;
+    let options = RedisOptions::from_url(&url)
+        .unwrap()
+        .namespace(servers::unique_namespace("pool"))
+        .pool_size(3);
+    let adapter = RedisAdapter::connect_with(options).await.expect("connect");
+    assert!(
+        format!("{adapter:?}").contains("connections: 3"),
+        "{adapter:?}"
+    );
+    adapter.migrate().await.unwrap();
+    for _ in 0..6 {
+        let user = adapter.create_user(NewUser::default()).await.unwrap();
+        assert_eq!(adapter.get_user(&user.id).await.unwrap(), Some(user));
+    }
+    adapter.drop_namespace().await.unwrap();
 }

@@ -1,10 +1,10 @@
-//! The BENCH.md workload on an SQLite file:
+//! The benchmark workload (`docs/workload.md`) on an SQLite file:
 //! `cargo bench -p adapter-sqlite [-- --users N --ops N --concurrency C --url sqlite://path]`.
-//! Without `--url` (or `SQLITE_URL`) it uses a fresh file in the target directory.
+//! Without `--url` (or `SQLITE_URL`) it uses a fresh file in the temporary directory.
 
 use std::sync::Arc;
 
-use adapter_conformance::bench::{self, BenchConfig, BulkSeed, RawLookup, SeedUser};
+use adapter_bench::{self as bench, BenchConfig, BulkSeed, RawLookup, SeedUser};
 use adapter_sqlite::{SqliteAdapter, SqliteOptions};
 use auth_core::AdapterError;
 use auth_core::timestamp::format_iso;
@@ -24,7 +24,7 @@ async fn main() {
         None => SqliteOptions::file(&scratch),
     }
     .pool_size(16);
-    let adapter = Arc::new(SqliteAdapter::with_options(options).await.expect("open"));
+    let adapter = Arc::new(SqliteAdapter::connect_with(options).await.expect("open"));
     adapter.migrate().await.expect("migrate");
 
     let pool = adapter.pool().clone();

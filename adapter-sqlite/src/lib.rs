@@ -10,15 +10,20 @@ use auth_core::timestamp::{
     format_iso, from_unix_millis, parse_iso, to_unix_millis, truncate_to_millis,
 };
 use auth_core::{
-    Account, Adapter, AdapterError, Authenticator, NewUser, Result, Session, SessionUpdate, User,
-    UserUpdate, VerificationToken, with_timeout,
+    Account, Adapter, AdapterError, Authenticator, Entity, Key, NewUser, Result, Session,
+    SessionUpdate, User, UserUpdate, VerificationToken, new_id, with_timeout,
 };
 use deadpool_sqlite::{Hook, HookError, Pool, PoolError, Runtime};
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior, params};
 use time::OffsetDateTime;
 
+/// The pool crate this adapter is built on, to build a [`Pool`] of the
+/// matching version for [`SqliteAdapter::from_pool`].
 pub use deadpool_sqlite;
+/// The SQLite driver this adapter is built on (bundled SQLite), for queries
+/// of your own on the adapter's [`pool`](SqliteAdapter::pool).
+pub use rusqlite;
 
 /// The schema as plain SQL, for teams that run their own migration tool. It
 /// is migration 1 of [`SqliteAdapter::migrate`].
@@ -112,6 +117,15 @@ impl SqliteOptions {
         }
     }
 
+    /// Sets the database file: for SQLite the file *is* the namespace (the
+    /// tests give each case its own). `":memory:"` names a private in-memory
+    /// database. The pool size and time limits are kept.
+    pub fn namespace(mut self, path: impl Into<PathBuf>) -> Self {
+        let path = path.into();
+        self.path = (path.as_os_str() != ":memory:").then_some(path);
+        self
+    }
+
     /// Sets the number of pooled connections (at least 1).
     pub fn pool_size(mut self, size: usize) -> Self {
         self.pool_size = size.max(1);
@@ -142,6 +156,8 @@ impl SqliteOptions {
 pub struct SqliteAdapter {
     pool: Pool,
     path: Option<PathBuf>,
+    /// What [`SqliteAdapter::namespace`] returns.
+    namespace: String,
     operation_timeout: Duration,
     busy_timeout: Duration,
     /// For an in-memory database: a connection outside the pool that keeps
@@ -152,7 +168,7 @@ pub struct SqliteAdapter {
 impl std::fmt::Debug for SqliteAdapter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SqliteAdapter")
-            .field("path", &self.path)
+            .field("namespace", &self.namespace)
             .field("in_memory", &self._keeper.is_some())
             .field("pool", &self.pool.status())
             .field("operation_timeout", &self.operation_timeout)
@@ -175,18 +191,24 @@ impl SqliteAdapter {
     /// e.g. `sqlite://auth.db` or `sqlite::memory:`. Call
     /// [`migrate`](Self::migrate) before first use.
     pub async fn connect(url: &str) -> Result<Self> {
-        Self::with_options(SqliteOptions::from_url(url)?).await
+        Self::connect_with(SqliteOptions::from_url(url)?).await
     }
 
     /// Opens the database file at `path`, creating it if missing (`":memory:"`
     /// opens a private in-memory database, as [`in_memory`](Self::in_memory)).
     pub async fn open(path: impl AsRef<Path>) -> Result<Self> {
-        Self::with_options(SqliteOptions::file(path.as_ref())).await
+        Self::connect_with(SqliteOptions::file(path.as_ref())).await
     }
 
     /// A private in-memory database.
     pub async fn in_memory() -> Result<Self> {
-        Self::with_options(SqliteOptions::in_memory()).await
+        Self::connect_with(SqliteOptions::in_memory()).await
+    }
+
+    /// The former name of [`connect_with`](Self::connect_with).
+    #[doc(hidden)]
+    pub async fn with_options(options: SqliteOptions) -> Result<Self> {
+        Self::connect_with(options).await
     }
 
     /// Opens a database with explicit options, and checks that a first
@@ -195,7 +217,7 @@ impl SqliteAdapter {
     /// Errors: `InvalidInput` (field `path`) for an empty path or a `file:`
     /// URI naming an in-memory database (each connection would see its own;
     /// use [`SqliteOptions::in_memory`]).
-    pub async fn with_options(options: SqliteOptions) -> Result<Self> {
+    pub async fn connect_with(options: SqliteOptions) -> Result<Self> {
         let in_memory = match &options.path {
             None => true,
             Some(path) if path.as_os_str() == ":memory:" => true,
@@ -240,9 +262,13 @@ impl SqliteAdapter {
             }))
             .build()
             .map_err(AdapterError::backend)?;
+        let path = if in_memory { None } else { options.path };
         let adapter = Self {
             pool,
-            path: if in_memory { None } else { options.path },
+            namespace: path
+                .as_deref()
+                .map_or(":memory:".to_owned(), |p| p.to_string_lossy().into_owned()),
+            path,
             operation_timeout: options.operation_timeout,
             busy_timeout: options.busy_timeout,
             _keeper: keeper,
@@ -254,13 +280,16 @@ impl SqliteAdapter {
     /// Wraps an existing pool, with the default operation timeout
     /// ([`DEFAULT_OPERATION_TIMEOUT`]). Its connections must have `PRAGMA
     /// foreign_keys = ON` (the cascades depend on it) and should have a busy
-    /// timeout; [`with_options`] sets that up for you.
+    /// timeout; [`connect_with`] sets that up for you. The adapter cannot
+    /// tell which file the pool opens: [`namespace`](Self::namespace) is
+    /// `""`, and [`drop_namespace`](Self::drop_namespace) asks SQLite.
     ///
-    /// [`with_options`]: Self::with_options
+    /// [`connect_with`]: Self::connect_with
     pub fn from_pool(pool: Pool) -> Self {
         Self {
             pool,
             path: None,
+            namespace: String::new(),
             operation_timeout: DEFAULT_OPERATION_TIMEOUT,
             busy_timeout: DEFAULT_BUSY_TIMEOUT,
             _keeper: None,
@@ -273,9 +302,60 @@ impl SqliteAdapter {
         self.path.as_deref()
     }
 
+    /// The namespace: for SQLite, the database file as given (`":memory:"`
+    /// for an in-memory database, `""` for a pool passed to
+    /// [`from_pool`](Self::from_pool)).
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
     /// The underlying connection pool.
     pub fn pool(&self) -> &Pool {
         &self.pool
+    }
+
+    /// Removes the namespace and everything in it: closes the pool, then
+    /// deletes the database file and its `-wal` and `-shm` files (an
+    /// in-memory database is gone once the adapter is dropped). For an
+    /// adapter [from a pool](Self::from_pool), the file is the one SQLite
+    /// reports as the pool's `main` database. Clones of this adapter stop
+    /// working.
+    ///
+    /// Errors: `Backend` when a file cannot be removed (a missing file is
+    /// fine).
+    pub async fn drop_namespace(self) -> Result<()> {
+        let path = match &self.path {
+            Some(path) => Some(path.clone()),
+            None if self.namespace.is_empty() => {
+                let file: String = self
+                    .run("drop_namespace", |conn| {
+                        Ok(conn.query_row(
+                            "SELECT file FROM pragma_database_list WHERE name = 'main'",
+                            [],
+                            |row| row.get(0),
+                        )?)
+                    })
+                    .await?;
+                (!file.is_empty()).then(|| PathBuf::from(file))
+            }
+            None => None,
+        };
+        self.pool.close();
+        drop(self);
+        let Some(path) = path else {
+            return Ok(());
+        };
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = path.clone().into_os_string();
+            file.push(suffix);
+            match std::fs::remove_file(&file) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(AdapterError::backend(e));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     // ------------------------------------------------------------ migrate
@@ -590,7 +670,7 @@ impl Adapter for SqliteAdapter {
             email_verified: user.email_verified.map(truncate_to_millis),
             ..user
         }
-        .into_user(uuid::Uuid::new_v4().to_string());
+        .into_user(new_id());
         let verified = iso_param("email_verified", user.email_verified)?;
         self.run("create_user", move |conn| {
             conn.prepare_cached(
@@ -600,7 +680,7 @@ impl Adapter for SqliteAdapter {
             .execute(params![
                 user.id, user.name, user.email, verified, user.image
             ])
-            .map_err(|e| classify(e, "user", "email"))?;
+            .map_err(|e| classify(e, Key::Email, None))?;
             Ok(user)
         })
         .await
@@ -687,10 +767,8 @@ impl Adapter for SqliteAdapter {
                     user_row,
                 )
                 .optional()
-                .map_err(|e| classify(e, "user", "email"))?
-                .ok_or_else(|| {
-                    AdapterError::not_found("user", format!("id {:?}", update.id)).into()
-                })
+                .map_err(|e| classify(e, Key::Email, None))?
+                .ok_or_else(|| AdapterError::user_not_found(&update.id).into())
         })
         .await
     }
@@ -734,7 +812,7 @@ impl Adapter for SqliteAdapter {
                 a.id_token,
                 a.session_state,
             ])
-            .map_err(|e| classify(e, "account", "provider and provider_account_id"))?;
+            .map_err(|e| classify(e, Key::ProviderAccountId, Some(&a.user_id)))?;
             Ok(account)
         })
         .await
@@ -808,7 +886,7 @@ impl Adapter for SqliteAdapter {
                 r#"INSERT INTO "Session" ("sessionToken", "userId", "expires") VALUES (?1, ?2, ?3)"#,
             )?
             .execute(params![session.session_token, session.user_id, expires])
-            .map_err(|e| classify(e, "session", "session_token"))?;
+            .map_err(|e| classify(e, Key::SessionToken, Some(&session.user_id)))?;
             Ok(session)
         })
         .await
@@ -856,7 +934,7 @@ impl Adapter for SqliteAdapter {
                     session_row,
                 )
                 .optional()
-                .map_err(|e| classify(e, "session", "session_token"))
+                .map_err(|e| classify(e, Key::SessionToken, update.user_id.as_deref()))
         })
         .await
     }
@@ -909,7 +987,7 @@ impl Adapter for SqliteAdapter {
                    VALUES (?1, ?2, ?3)"#,
             )?
             .execute(params![token.identifier, token.token, expires])
-            .map_err(|e| classify(e, "verification token", "token"))?;
+            .map_err(|e| classify(e, Key::Token, None))?;
             Ok(token)
         })
         .await
@@ -961,7 +1039,7 @@ impl Adapter for SqliteAdapter {
                 a.credential_backed_up,
                 a.transports,
             ])
-            .map_err(|e| classify(e, "authenticator", "credential_id"))?;
+            .map_err(|e| classify(e, Key::CredentialId, Some(&a.user_id)))?;
             Ok(authenticator)
         })
         .await
@@ -1014,7 +1092,7 @@ impl Adapter for SqliteAdapter {
                 .query_row(params![id, counter], authenticator_row)
                 .optional()?
                 .ok_or_else(|| {
-                    AdapterError::not_found("authenticator", "unknown credential id").into()
+                    AdapterError::not_found(Entity::Authenticator, "unknown credential id").into()
                 })
         })
         .await
@@ -1057,17 +1135,23 @@ impl Adapter for SqliteAdapter {
 // ----------------------------------------------------------- error mapping
 
 /// Maps constraint failures of a write to the contract's errors: a unique
-/// key → `Conflict` on `entity`'s `key`, a foreign key → `NotFound` user.
-fn classify(err: rusqlite::Error, entity: &'static str, key: &'static str) -> Failure {
+/// key → `Conflict` on `key`, a foreign key → `NotFound` for the user
+/// `user_id` (the one user a write of ours references).
+fn classify(err: rusqlite::Error, key: Key, user_id: Option<&str>) -> Failure {
     use rusqlite::ffi;
     if let rusqlite::Error::SqliteFailure(e, _) = &err {
         match e.extended_code {
             ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
-                return AdapterError::conflict(entity, key).into();
+                return AdapterError::conflict(key).into();
             }
             ffi::SQLITE_CONSTRAINT_FOREIGNKEY => {
-                return AdapterError::not_found("user", "the referenced user does not exist")
-                    .into();
+                return match user_id {
+                    Some(id) => AdapterError::user_not_found(id),
+                    None => {
+                        AdapterError::not_found(Entity::User, "the referenced user does not exist")
+                    }
+                }
+                .into();
             }
             _ => {}
         }

@@ -25,21 +25,15 @@ async fn migrated(namespace: String) -> Result<SqliteAdapter, auth_core::Adapter
     Ok(adapter)
 }
 
-/// Closes the pool, then removes the case's database file and its WAL files.
-async fn remove_database(adapter: SqliteAdapter) {
-    let path = adapter.path().expect("a file database").to_owned();
-    adapter.pool().close();
-    drop(adapter);
-    for suffix in ["", "-wal", "-shm"] {
-        let file = format!("{}{suffix}", path.display());
-        match std::fs::remove_file(&file) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => panic!("remove {file}: {e}"),
-            _ => {}
-        }
-    }
+/// Removes the case's database file and its WAL files.
+async fn drop_namespace(adapter: SqliteAdapter) {
+    adapter
+        .drop_namespace()
+        .await
+        .expect("remove the test database");
 }
 
-adapter_conformance::conformance_tests!(adapter, teardown = remove_database, migrate = migrated);
+adapter_conformance::conformance_tests!(adapter, teardown = drop_namespace, migrate = migrated);
 
 /// The in-memory mode (one database shared by the pool) keeps the promises too.
 mod in_memory {

@@ -459,7 +459,7 @@ fn hold_write_lock(path: &std::path::Path) -> rusqlite::Connection {
 #[tokio::test]
 async fn a_held_write_lock_gives_a_timeout_within_the_busy_timeout() {
     let path = scratch("locked");
-    let adapter = SqliteAdapter::with_options(short(&path)).await.unwrap();
+    let adapter = SqliteAdapter::connect_with(short(&path)).await.unwrap();
     adapter.migrate().await.unwrap();
     let user = adapter.create_user(NewUser::default()).await.unwrap();
     let lock = hold_write_lock(&path);
@@ -489,7 +489,7 @@ async fn the_operation_timeout_bounds_a_call_that_waits_for_a_lock() {
     let options = SqliteOptions::file(&path)
         .busy_timeout(Duration::from_secs(30))
         .operation_timeout(Duration::from_millis(500));
-    let adapter = SqliteAdapter::with_options(options).await.unwrap();
+    let adapter = SqliteAdapter::connect_with(options).await.unwrap();
     adapter.migrate().await.unwrap();
     let lock = hold_write_lock(&path);
     let started = Instant::now();
@@ -502,7 +502,7 @@ async fn the_operation_timeout_bounds_a_call_that_waits_for_a_lock() {
 #[tokio::test]
 async fn migrate_waits_for_a_held_lock_within_the_bound() {
     let path = scratch("migratelock");
-    let adapter = SqliteAdapter::with_options(short(&path)).await.unwrap();
+    let adapter = SqliteAdapter::connect_with(short(&path)).await.unwrap();
     let lock = hold_write_lock(&path);
     let err = adapter.migrate().await.unwrap_err();
     assert!(err.is_timeout(), "{err:?}");
@@ -513,7 +513,7 @@ async fn migrate_waits_for_a_held_lock_within_the_bound() {
 #[tokio::test]
 async fn an_exhausted_pool_gives_a_timeout() {
     let path = scratch("pool");
-    let adapter = SqliteAdapter::with_options(short(&path).pool_size(1))
+    let adapter = SqliteAdapter::connect_with(short(&path).pool_size(1))
         .await
         .unwrap();
     adapter.migrate().await.unwrap();
@@ -575,7 +575,7 @@ async fn exercise_concurrently(adapter: SqliteAdapter) {
 async fn every_memory_form_is_one_shared_database() {
     exercise_concurrently(SqliteAdapter::open(":memory:").await.unwrap()).await;
     exercise_concurrently(
-        SqliteAdapter::with_options(SqliteOptions::file(":memory:"))
+        SqliteAdapter::connect_with(SqliteOptions::file(":memory:"))
             .await
             .unwrap(),
     )
@@ -584,7 +584,7 @@ async fn every_memory_form_is_one_shared_database() {
     exercise_concurrently(SqliteAdapter::connect("sqlite::memory:").await.unwrap()).await;
     // Several pooled connections share it too.
     exercise_concurrently(
-        SqliteAdapter::with_options(SqliteOptions::in_memory().pool_size(4))
+        SqliteAdapter::connect_with(SqliteOptions::in_memory().pool_size(4))
             .await
             .unwrap(),
     )
@@ -612,7 +612,7 @@ async fn memory_databases_are_private_to_their_adapter() {
 #[tokio::test]
 async fn paths_private_to_each_connection_are_refused() {
     for path in ["", "file::memory:", "file:x?mode=memory"] {
-        let err = SqliteAdapter::with_options(SqliteOptions::file(path))
+        let err = SqliteAdapter::connect_with(SqliteOptions::file(path))
             .await
             .unwrap_err();
         assert!(err.is_invalid_input(), "{path:?}: {err}");
@@ -699,4 +699,50 @@ async fn every_u32_counter_round_trips_in_a_table_another_tool_created() {
             }
         );
     }
+}
+
+// ---------------------------------------------------------------- namespace
+
+#[tokio::test]
+async fn drop_namespace_removes_the_file_and_its_wal_files() {
+    let path = scratch("dropns");
+    let options = SqliteOptions::from_url(&format!("sqlite://{}", path.display()))
+        .unwrap()
+        .pool_size(2);
+    let adapter = SqliteAdapter::connect_with(options).await.unwrap();
+    assert_eq!(adapter.namespace(), path.to_str().unwrap());
+    adapter.migrate().await.unwrap();
+    adapter.create_user(NewUser::default()).await.unwrap();
+    let wal = format!("{}-wal", path.display());
+    assert!(std::path::Path::new(&wal).exists(), "WAL mode makes {wal}");
+    adapter.drop_namespace().await.unwrap();
+    for suffix in ["", "-wal", "-shm"] {
+        let file = format!("{}{suffix}", path.display());
+        assert!(!std::path::Path::new(&file).exists(), "{file} is left");
+    }
+
+    // An adapter from a pool finds its file by asking SQLite.
+    let path = scratch("dropns-pool");
+    let pool = adapter_sqlite::deadpool_sqlite::Config::new(&path)
+        .create_pool(adapter_sqlite::deadpool_sqlite::Runtime::Tokio1)
+        .unwrap();
+    let adapter = SqliteAdapter::from_pool(pool);
+    assert_eq!(adapter.namespace(), "");
+    adapter.migrate().await.unwrap();
+    assert!(path.exists());
+    adapter.drop_namespace().await.unwrap();
+    assert!(!path.exists());
+
+    // In memory: nothing to delete.
+    let adapter = SqliteAdapter::connect("sqlite::memory:").await.unwrap();
+    assert_eq!(adapter.namespace(), ":memory:");
+    adapter.drop_namespace().await.unwrap();
+}
+
+#[test]
+fn the_namespace_option_names_the_file() {
+    let options = SqliteOptions::in_memory().namespace("a.db").pool_size(3);
+    assert_eq!(options.path.as_deref(), Some(std::path::Path::new("a.db")));
+    assert_eq!(options.pool_size, 3);
+    assert_eq!(SqliteOptions::file("a.db").namespace(":memory:").path, None);
 }

@@ -564,7 +564,7 @@ async fn oauth_links_to_the_signed_in_user(backend: Backend) {
 
     // The provider knows the user under another address: still linked to me.
     let sub = format!("sub-{}", uuid_like());
-    idp.set_next_identity(Identity::new(&sub, &unique_email("elsewhere")));
+    idp.set_next_identity(Identity::new(&sub, unique_email("elsewhere")));
     let r = oauth_sign_in(&browser, &app, "/account").await;
     assert_eq!(location(&r), format!("{}/account", app.origin));
     let owner = app
@@ -594,7 +594,7 @@ async fn oauth_account_not_linked_paths(backend: Backend) {
     // A user with the profile's email exists: not linked automatically.
     let email = unique_email("taken");
     app.browser().email_sign_in(&app, &email, "/").await;
-    idp.set_next_identity(Identity::new(&format!("sub-{}", uuid_like()), &email));
+    idp.set_next_identity(Identity::new(format!("sub-{}", uuid_like()), &email));
     let browser = app.browser();
     let r = oauth_sign_in(&browser, &app, "/").await;
     assert_eq!(location(&r), app.api("/signin?error=OAuthAccountNotLinked"));
@@ -607,7 +607,7 @@ async fn oauth_account_not_linked_paths(backend: Backend) {
 
     // The account belongs to someone else than the signed-in user.
     let sub = format!("sub-{}", uuid_like());
-    idp.set_next_identity(Identity::new(&sub, &unique_email("owner")));
+    idp.set_next_identity(Identity::new(&sub, unique_email("owner")));
     oauth_sign_in(&app.browser(), &app, "/").await;
     let intruder = app.browser();
     intruder

@@ -132,6 +132,10 @@ pub trait Adapter: Send + Sync {
     /// cannot be revived, exactly as it cannot be read. The returned `expires`
     /// is in UTC and to the millisecond, as from `create_session`.
     ///
+    /// For an unknown or expired token it returns `Ok(None)` and creates
+    /// nothing, also when it names a new owner; if that owner does not exist
+    /// either, it may return `Ok(None)` or `NotFound` naming the user.
+    ///
     /// Errors: `NotFound` if `user_id` names a user that does not exist.
     async fn update_session(&self, update: SessionUpdate) -> Result<Option<Session>>;
 
@@ -151,6 +155,8 @@ pub trait Adapter: Send + Sync {
     /// Stores a verification token and returns it.
     ///
     /// Errors: `Conflict` if the same `(identifier, token)` is stored already.
+    /// An expired token may still conflict with a new one of the same
+    /// `(identifier, token)` until it is used or purged, and never after.
     /// Backends whose schema makes `token` unique on its own (the Auth.js SQL
     /// schemas do) also report `Conflict` for the same token under another
     /// identifier.

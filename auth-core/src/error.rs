@@ -8,6 +8,94 @@ use std::time::Duration;
 /// [`AdapterError::Backend`].
 pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 
+/// A kind of record, as errors name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Entity {
+    /// A [`User`](crate::User).
+    User,
+    /// An [`Account`](crate::Account).
+    Account,
+    /// A [`Session`](crate::Session).
+    Session,
+    /// A [`VerificationToken`](crate::VerificationToken).
+    VerificationToken,
+    /// An [`Authenticator`](crate::Authenticator).
+    Authenticator,
+}
+
+impl Entity {
+    /// The entity in words: `"user"`, `"account"`, `"session"`,
+    /// `"verification token"`, `"authenticator"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::Account => "account",
+            Self::Session => "session",
+            Self::VerificationToken => "verification token",
+            Self::Authenticator => "authenticator",
+        }
+    }
+}
+
+impl std::fmt::Display for Entity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A unique key of a record, as [`AdapterError::Conflict`] names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Key {
+    /// A user's `email`.
+    Email,
+    /// An account's `(provider, provider_account_id)`.
+    ProviderAccountId,
+    /// A session's `session_token`.
+    SessionToken,
+    /// A verification token's `(identifier, token)`.
+    IdentifierAndToken,
+    /// A verification token's `token` alone (schemas that make it unique,
+    /// as the Auth.js SQL schemas do).
+    Token,
+    /// An authenticator's `credential_id`.
+    CredentialId,
+}
+
+impl Key {
+    /// The key in words: `"email"`, `"provider and provider_account_id"`,
+    /// `"session_token"`, `"identifier and token"`, `"token"`,
+    /// `"credential_id"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Email => "email",
+            Self::ProviderAccountId => "provider and provider_account_id",
+            Self::SessionToken => "session_token",
+            Self::IdentifierAndToken => "identifier and token",
+            Self::Token => "token",
+            Self::CredentialId => "credential_id",
+        }
+    }
+
+    /// The entity this key belongs to.
+    pub fn entity(self) -> Entity {
+        match self {
+            Self::Email => Entity::User,
+            Self::ProviderAccountId => Entity::Account,
+            Self::SessionToken => Entity::Session,
+            Self::IdentifierAndToken | Self::Token => Entity::VerificationToken,
+            Self::CredentialId => Entity::Authenticator,
+        }
+    }
+}
+
+impl std::fmt::Display for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What went wrong in an [`Adapter`](crate::Adapter) call, by what the caller
 /// can do about it.
 ///
@@ -21,17 +109,17 @@ pub enum AdapterError {
     /// `(provider, provider_account_id)` pair, a credential id.
     #[error("conflict: {entity} with this {key} already exists")]
     Conflict {
-        /// The kind of record, e.g. `"user"`, `"account"`.
-        entity: &'static str,
-        /// The unique key that is taken, e.g. `"email"`.
-        key: &'static str,
+        /// The kind of record.
+        entity: Entity,
+        /// The unique key that is taken.
+        key: Key,
     },
     /// A record the call needs does not exist (the user of a new session, the
     /// user being updated, the authenticator whose counter is set).
     #[error("not found: {entity} ({detail})")]
     NotFound {
-        /// The kind of record that is missing, e.g. `"user"`.
-        entity: &'static str,
+        /// The kind of record that is missing.
+        entity: Entity,
         /// What was looked up, without secrets, e.g. `"id 42"`.
         detail: String,
     },
@@ -51,17 +139,39 @@ pub enum AdapterError {
 }
 
 impl AdapterError {
-    /// A [`AdapterError::Conflict`] on `entity`'s unique `key`.
-    pub fn conflict(entity: &'static str, key: &'static str) -> Self {
-        Self::Conflict { entity, key }
+    /// A [`AdapterError::Conflict`] on the unique `key` (its entity is the
+    /// key's).
+    pub fn conflict(key: Key) -> Self {
+        Self::Conflict {
+            entity: key.entity(),
+            key,
+        }
     }
 
-    /// A [`AdapterError::NotFound`] for `entity`, described by `detail`.
-    pub fn not_found(entity: &'static str, detail: impl Into<String>) -> Self {
+    /// A [`AdapterError::NotFound`] for `entity`, described by `detail`
+    /// (what was looked up, never a secret).
+    pub fn not_found(entity: Entity, detail: impl Into<String>) -> Self {
         Self::NotFound {
             entity,
             detail: detail.into(),
         }
+    }
+
+    /// The `NotFound` every adapter returns when the user a call needs (the
+    /// owner of a new account, session or authenticator; the user being
+    /// updated) does not exist.
+    pub fn user_not_found(user_id: &str) -> Self {
+        Self::not_found(Entity::User, format!("id {user_id:?}"))
+    }
+
+    /// A [`AdapterError::Backend`] for a stored value that does not fit the
+    /// model (a row another tool wrote, say): `field` and why, never the
+    /// value. Its source is a [`StoredDataError`].
+    pub fn stored_data(field: &'static str, reason: impl Into<String>) -> Self {
+        Self::Backend(Box::new(StoredDataError {
+            field,
+            reason: reason.into(),
+        }))
     }
 
     /// An [`AdapterError::InvalidInput`] for `field`, explained by `reason`.
@@ -109,6 +219,17 @@ impl AdapterError {
     }
 }
 
+/// The source of [`AdapterError::stored_data`]: a stored value the adapter
+/// cannot read back into the model.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("stored `{field}` cannot be read: {reason}")]
+pub struct StoredDataError {
+    /// The field (column, key) that holds it.
+    pub field: &'static str,
+    /// Why it cannot be read.
+    pub reason: String,
+}
+
 /// The source of the [`AdapterError::Backend`] an adapter returns when a call
 /// runs out of time: the server stalled, a lock was held, or no pooled
 /// connection became free.
@@ -148,7 +269,7 @@ mod tests {
     #[test]
     fn messages_name_the_record_and_field() {
         assert_eq!(
-            AdapterError::conflict("user", "email").to_string(),
+            AdapterError::conflict(Key::Email).to_string(),
             "conflict: user with this email already exists"
         );
         assert_eq!(

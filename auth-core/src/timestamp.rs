@@ -70,6 +70,29 @@ pub fn parse_iso(text: &str) -> Result<OffsetDateTime> {
         .map_err(|e| AdapterError::backend(format!("stored timestamp {text:?} is invalid: {e}")))
 }
 
+/// `instant` if its year is within `years` (e.g. `0..=9999`, what the
+/// ISO-8601 text form can hold), else `InvalidInput` naming `field`. The one
+/// range check every adapter uses before it stores an instant.
+pub fn check_year_range(
+    field: &'static str,
+    instant: OffsetDateTime,
+    years: std::ops::RangeInclusive<i32>,
+) -> Result<OffsetDateTime> {
+    let year = instant.to_offset(UtcOffset::UTC).year();
+    if years.contains(&year) {
+        Ok(instant)
+    } else {
+        Err(AdapterError::invalid_input(
+            field,
+            format!(
+                "year {year} is outside {}-{} for this backend",
+                years.start(),
+                years.end()
+            ),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -73,7 +73,10 @@ impl ErrorCode {
     /// sign-in errors, `error` for the others.
     pub fn page(self) -> &'static str {
         match self {
-            Self::OAuthAccountNotLinked | Self::OAuthCallbackError | Self::MissingCSRF => "signin",
+            Self::OAuthAccountNotLinked
+            | Self::OAuthCallbackError
+            | Self::MissingCSRF
+            | Self::EmailSignInError => "signin",
             _ => "error",
         }
     }

@@ -5,7 +5,7 @@
 //! bench-report <dir>
 //! ```
 //!
-//! `scripts/bench.sh` runs the workload of `BENCH.md` on every backend,
+//! `scripts/bench.sh` runs the workload of `docs/workload.md` on every backend,
 //! appends the JSON rows to `docs/benchmarks/results.jsonl`, and ends with
 //! `cargo run -q -p bench-report -- docs/benchmarks`. From `<dir>` it reads:
 //!
@@ -14,7 +14,10 @@
 //!   same (backend, operation, users) from several runs are reduced to the
 //!   median of `ops_per_sec`, `p50_us` and `p99_us`.
 //! - `machine.txt` (optional): `key: value` lines describing the machine,
-//!   copied to the page as a list.
+//!   copied to the page as a list; its `cores:` line also goes into the
+//!   page's first paragraph. The generator describes no machine itself:
+//!   what the page says about the machine (and how it is shared) comes from
+//!   `machine.txt` and `notes.md`.
 //! - `notes.md` (optional): Markdown copied verbatim to the page under
 //!   `## Notes`, before `## Machine`, e.g. why a backend's scale run used
 //!   fewer users. Use `###` or lower for headings inside it; a blank file

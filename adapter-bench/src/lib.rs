@@ -1,4 +1,7 @@
-//! The benchmark workload of `BENCH.md`, the same for every backend.
+//! The benchmark runner of the workspace's adapters: the workload described in
+//! [`docs/workload.md`](https://github.com/authjs-rs/authjs-rs/blob/main/docs/workload.md),
+//! the same for every backend. Not published: each adapter crate uses it as a
+//! dev-dependency of its `benches/workload.rs`.
 //!
 //! An adapter crate's bench target (`harness = false`) parses the flags with
 //! [`BenchConfig::from_args`], builds its adapter with a pool of 16, and calls
@@ -8,7 +11,7 @@
 //!
 //! ```no_run
 //! use std::sync::Arc;
-//! use adapter_conformance::bench::{self, BenchConfig, RawLookup};
+//! use adapter_bench::{self as bench, BenchConfig, RawLookup};
 //! # use adapter_conformance::memory::MemoryAdapter;
 //!
 //! #[tokio::main]
@@ -23,6 +26,8 @@
 //!     bench::run("memory", adapter, &config, raw_lookup).await;
 //! }
 //! ```
+
+#![warn(missing_docs)]
 
 use std::future::Future;
 use std::pin::Pin;
@@ -63,7 +68,7 @@ pub const SEED_BATCH: usize = 1_000;
 /// Seeding tasks running at once (batches in flight for [`BulkSeed`]).
 pub const SEED_TASKS: usize = 4;
 
-/// Dataset user `i` of `BENCH.md`: `User i`, `user{i}@bench.example`, one
+/// Dataset user `i` of the workload: `User i`, `user{i}@bench.example`, one
 /// GitHub account `gh-{i}` and one session expiring in 30 days.
 #[derive(Clone, Debug)]
 pub struct SeedUser {
@@ -665,7 +670,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::memory::MemoryAdapter;
+    use adapter_conformance::memory::MemoryAdapter;
 
     fn args(s: &str) -> Vec<String> {
         s.split_whitespace().map(String::from).collect()
