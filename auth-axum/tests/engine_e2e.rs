@@ -88,6 +88,7 @@ on_both_backends!(
     dangerous_email_linking_is_per_provider,
     jwt_strategy_with_rotation_and_chunked_cookies,
     protected_pages_redirect_to_sign_in,
+    the_sign_in_callback_decides_once_per_step,
 );
 
 async fn email_sign_in_creates_a_verified_user_and_a_session(backend: Backend) {
@@ -835,4 +836,64 @@ async fn protected_pages_redirect_to_sign_in(backend: Backend) {
 
 fn uuid_like() -> String {
     adapter_conformance::servers::unique_namespace("u")
+}
+
+/// Allows `allowed@…`, sends `elsewhere@…` to `/closed`, denies the rest,
+/// and counts its calls.
+struct Gate(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+#[auth_engine::async_trait::async_trait]
+impl Callbacks for Gate {
+    async fn sign_in(
+        &self,
+        attempt: auth_engine::SignInAttempt<'_>,
+    ) -> auth_engine::SignInDecision {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let email = attempt.user.email.as_deref().unwrap_or("");
+        if email.starts_with("allowed") {
+            auth_engine::SignInDecision::Allow
+        } else if email.starts_with("elsewhere") {
+            auth_engine::SignInDecision::Redirect("/closed".into())
+        } else {
+            auth_engine::SignInDecision::Deny
+        }
+    }
+}
+
+async fn the_sign_in_callback_decides_once_per_step(backend: Backend) {
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let gate = Gate(calls.clone());
+    let app = App::start(adapter(backend).await, |b| b.callbacks(gate)).await;
+    let count = || calls.load(std::sync::atomic::Ordering::SeqCst);
+
+    // Allowed: asked once when the link is requested, once when it is used.
+    let browser = app.browser();
+    browser
+        .email_sign_in(&app, &unique_email("allowed"), "/")
+        .await;
+    assert_eq!(count(), 2, "one sign-in callback per step");
+    assert!(browser.session(&app).await["user"]["email"].is_string());
+
+    // Denied: AccessDenied on the error page, no link sent.
+    let denied = unique_email("denied");
+    let csrf = browser.csrf(&app).await;
+    let r = browser
+        .post(
+            &app.api("/signin/email"),
+            &[("email", &denied), ("csrfToken", &csrf)],
+        )
+        .await;
+    assert_eq!(location(&r), app.api("/error?error=AccessDenied"));
+    assert!(app.outbox.last_for(&denied).is_none());
+    assert_eq!(count(), 3);
+
+    // A redirect answer is followed, through the redirect callback.
+    let r = browser
+        .post(
+            &app.api("/signin/email"),
+            &[("email", &unique_email("elsewhere")), ("csrfToken", &csrf)],
+        )
+        .await;
+    assert_eq!(location(&r), format!("{}/closed", app.origin));
+    assert_eq!(count(), 4);
 }

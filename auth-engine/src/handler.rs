@@ -517,8 +517,7 @@ impl Auth {
             .into_user(uuid::Uuid::new_v4().to_string()),
         };
         let account = Account::new(&user.id, AccountType::Email, &provider.id, &email);
-        self.authorize_sign_in(&user, &account, true).await?;
-        if let Some(url) = self.sign_in_redirect(&user, &account, true).await? {
+        if let Some(url) = self.sign_in_decision(&user, &account, true).await? {
             return Ok(Reply::redirect(url));
         }
         let token = random_token()
@@ -605,33 +604,10 @@ impl Auth {
         Ok(reply)
     }
 
-    /// Runs the sign-in callback: `AccessDenied` on deny.
-    async fn authorize_sign_in(
-        &self,
-        user: &User,
-        account: &Account,
-        verification_request: bool,
-    ) -> Result<(), AuthError> {
-        let decision = self
-            .inner
-            .callbacks
-            .sign_in(SignInAttempt {
-                user,
-                account,
-                verification_request,
-            })
-            .await;
-        match decision {
-            SignInDecision::Deny => Err(AuthError::new(
-                ErrorCode::AccessDenied,
-                "the sign-in callback refused",
-            )),
-            _ => Ok(()),
-        }
-    }
-
-    /// Where the sign-in callback redirects to, if it answered with a URL.
-    async fn sign_in_redirect(
+    /// Runs the sign-in callback once (Auth.js's `handleAuthorized`):
+    /// `AccessDenied` on deny, `Some(url)` (through the redirect callback)
+    /// when it answered with a URL, `None` to go on.
+    async fn sign_in_decision(
         &self,
         user: &User,
         account: &Account,
@@ -646,12 +622,16 @@ impl Auth {
                 verification_request,
             })
             .await;
-        Ok(match decision {
-            SignInDecision::Redirect(url) => {
-                Some(self.inner.callbacks.redirect(&url, &self.inner.origin))
-            }
-            _ => None,
-        })
+        match decision {
+            SignInDecision::Allow => Ok(None),
+            SignInDecision::Deny => Err(AuthError::new(
+                ErrorCode::AccessDenied,
+                "the sign-in callback refused",
+            )),
+            SignInDecision::Redirect(url) => Ok(Some(
+                self.inner.callbacks.redirect(&url, &self.inner.origin),
+            )),
+        }
     }
 
     // --------------------------------------------------------------- callback
@@ -708,8 +688,7 @@ impl Auth {
             .into_user(uuid::Uuid::new_v4().to_string()),
         };
         let account = Account::new(&user.id, AccountType::Email, &provider.id, &email);
-        self.authorize_sign_in(&user, &account, false).await?;
-        if let Some(url) = self.sign_in_redirect(&user, &account, false).await? {
+        if let Some(url) = self.sign_in_decision(&user, &account, false).await? {
             return Ok(Reply::redirect(url));
         }
         let session_token = self.session_token(&ctx.req);
@@ -913,10 +892,8 @@ impl Auth {
                 user_id: from_provider.id.clone(),
                 ..account_template
             };
-            self.authorize_sign_in(&from_provider, &account, false)
-                .await?;
             if let Some(url) = self
-                .sign_in_redirect(&from_provider, &account, false)
+                .sign_in_decision(&from_provider, &account, false)
                 .await?
             {
                 return Ok(Reply::redirect(url));
@@ -939,10 +916,8 @@ impl Auth {
             user_id: candidate.id.clone(),
             ..account_template.clone()
         };
-        self.authorize_sign_in(&candidate, &candidate_account, false)
-            .await?;
         if let Some(url) = self
-            .sign_in_redirect(&candidate, &candidate_account, false)
+            .sign_in_decision(&candidate, &candidate_account, false)
             .await?
         {
             return Ok(Reply::redirect(url));
@@ -958,10 +933,6 @@ impl Auth {
             (Strategy::Jwt, Some(_)) => (None, self.current_user(session_token.as_deref()).await),
             _ => (None, None),
         };
-        let linked_reply = |user: &User| {
-            let _ = user;
-            Reply::redirect(ctx.callback_url.clone())
-        };
         if let Some(owner) = by_account {
             if let Some(current) = &current_user {
                 if owner.id == current.id {
@@ -969,7 +940,7 @@ impl Auth {
                         user_id: owner.id.clone(),
                         ..account_template
                     };
-                    let mut reply = linked_reply(current);
+                    let mut reply = Reply::redirect(ctx.callback_url.clone());
                     reply.cookies = self
                         .start_session(&ctx.req, current, false, current_session)
                         .await?;
@@ -1097,7 +1068,8 @@ pub(crate) fn iso(t: OffsetDateTime) -> String {
     auth_core::timestamp::format_iso("expires", t).unwrap_or_default()
 }
 
-/// Logs a failure on stderr through `log`-free plain output; never a token.
+/// Logs a failure through `tracing` (a warning with the Auth.js code); the
+/// detail never holds a token or a secret.
 fn tracing_log(error: &AuthError) {
     tracing::warn!(code = error.code.as_str(), "auth-engine: {}", error.detail);
 }
