@@ -514,7 +514,7 @@ impl Auth {
                 email: Some(email.clone()),
                 ..NewUser::default()
             }
-            .into_user(uuid::Uuid::new_v4().to_string()),
+            .into_user(auth_core::new_id()),
         };
         let account = Account::new(&user.id, AccountType::Email, &provider.id, &email);
         if let Some(url) = self.sign_in_decision(&user, &account, true).await? {
@@ -679,13 +679,14 @@ impl Auth {
             }
         };
         let email = invite.identifier;
-        let user = match adapter.get_user_by_email(&email).await? {
+        let stored = adapter.get_user_by_email(&email).await?;
+        let user = match stored.clone() {
             Some(user) => user,
             None => NewUser {
                 email: Some(email.clone()),
                 ..NewUser::default()
             }
-            .into_user(uuid::Uuid::new_v4().to_string()),
+            .into_user(auth_core::new_id()),
         };
         let account = Account::new(&user.id, AccountType::Email, &provider.id, &email);
         if let Some(url) = self.sign_in_decision(&user, &account, false).await? {
@@ -694,7 +695,7 @@ impl Auth {
         let session_token = self.session_token(&ctx.req);
         let current = self.current_user(session_token.as_deref()).await;
         let now = self.now();
-        let (user, is_new) = match adapter.get_user_by_email(&email).await? {
+        let (user, is_new) = match stored {
             Some(existing) => {
                 if self.inner.strategy == Strategy::Database
                     && current.as_ref().map(|u| &u.id) != Some(&existing.id)
@@ -773,7 +774,7 @@ impl Auth {
                     None => {
                         adapter
                             .create_session(Session {
-                                session_token: uuid::Uuid::new_v4().to_string(),
+                                session_token: auth_core::new_id(),
                                 user_id: user.id.clone(),
                                 expires,
                             })
@@ -876,7 +877,7 @@ impl Auth {
         let profile = outcome.profile;
         let provider_account_id = profile.id.clone();
         let from_provider = User {
-            id: uuid::Uuid::new_v4().to_string(),
+            id: auth_core::new_id(),
             name: profile.name.clone(),
             email: profile.email.clone(),
             email_verified: None,
