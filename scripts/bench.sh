@@ -67,6 +67,8 @@ if [ -z "$backends" ]; then
   for name in sqlite postgres mysql mongodb redis; do
     [[ "$found" == *" $name "* ]] && backends+=" $name" && found=${found/ $name / }
   done
+  # adapter-diesel's one bench target runs on three databases: a backend each.
+  found=${found/ diesel / diesel-sqlite diesel-postgres diesel-mysql }
   backends+=" $found"
   if [[ " $backends " == *" redis "* ]] && [ -n "${REDIS_CLUSTER_URLS:-}" ]; then
     backends=${backends/ redis / redis redis-cluster }
@@ -93,10 +95,21 @@ rows="$out/results.jsonl.partial"
 : >"$rows"
 failed=()
 
+# package_of BACKEND: the crate whose bench target runs BACKEND:
+# adapter-NAME, but adapter-redis for redis-cluster and adapter-diesel for
+# diesel-sqlite, diesel-postgres and diesel-mysql.
+package_of() {
+  case "$1" in
+    diesel-*) echo adapter-diesel ;;
+    *) echo "adapter-${1%-cluster}" ;;
+  esac
+}
+
 log "building the bench binaries"
 packages=()
 for backend in $backends; do
-  packages+=(-p "adapter-${backend%-cluster}")
+  package=$(package_of "$backend")
+  [[ " ${packages[*]} " == *" $package "* ]] || packages+=(-p "$package")
 done
 cargo bench --no-run -q "${packages[@]}"
 
@@ -110,10 +123,16 @@ run_one() {
     [ -n "${REDIS_CLUSTER_URLS:-}" ] || die "redis-cluster needs REDIS_CLUSTER_URLS"
     args+=(--url "$REDIS_CLUSTER_URLS")
   fi
+  # adapter-diesel's bench picks the database by the URL's scheme; without
+  # one it runs on a fresh SQLite file.
+  case "$backend" in
+    diesel-postgres) args+=(--url "$POSTGRES_URL") ;;
+    diesel-mysql) args+=(--url "$MYSQL_URL") ;;
+  esac
   # shellcheck disable=SC2206 # word splitting of the per-backend flags is wanted
   args+=(${!var:-})
   log "$backend: $users users, run $run"
-  if ! cargo bench -q -p "adapter-${backend%-cluster}" -- --users "$users" "${args[@]}" ${extra[@]+"${extra[@]}"} \
+  if ! cargo bench -q -p "$(package_of "$backend")" -- --users "$users" "${args[@]}" ${extra[@]+"${extra[@]}"} \
     | sed "s/}\$/,\"run\":$run}/" | tee -a "$rows"; then
     log "$backend: the run at $users users failed"
     failed+=("$backend at $users users, run $run")
