@@ -14,6 +14,9 @@
 #   --backends "A B"      only these backends (default: every adapter crate with
 #                         a bench target, plus redis-cluster when
 #                         REDIS_CLUSTER_URLS is set)
+#   --merge               replace only these backends' rows in results.jsonl and
+#                         keep the other backends' rows of the previous run
+#                         (machine.txt then names both runs' dates)
 #   -- FLAGS              passed to every bench binary (e.g. -- --concurrency 64)
 # Per backend, BENCH_ARGS_<BACKEND> (e.g. BENCH_ARGS_MONGODB="--ops 2000")
 # adds bench flags.
@@ -34,6 +37,7 @@ scale_users=1000000
 declare -A scale_for=()
 runs=3
 backends=""
+merge=0
 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -47,6 +51,7 @@ while [ $# -gt 0 ]; do
       shift ;;
     --runs) [ $# -ge 2 ] || die "--runs needs a value"; runs=$2; shift ;;
     --backends) [ $# -ge 2 ] || die "--backends needs a value"; backends=$2; shift ;;
+    --merge) merge=1 ;;
     --) shift; extra=("$@"); break ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
@@ -155,7 +160,20 @@ if [ "$scale" = 1 ]; then
     fi
   done
 fi
-mv "$rows" "$out/results.jsonl"
+previous_date=
+if [ "$merge" = 1 ] && [ -f "$out/results.jsonl" ]; then
+  previous_date=$(sed -n 's/^date: //p' "$out/machine.txt" 2>/dev/null | head -n 1)
+  kept="$out/results.jsonl.kept"
+  : >"$kept"
+  while IFS= read -r line; do
+    backend=$(printf '%s' "$line" | sed -n 's/^{"backend":"\([^"]*\)".*/\1/p')
+    [[ " $backends " == *" $backend "* ]] || printf '%s\n' "$line" >>"$kept"
+  done <"$out/results.jsonl"
+  cat "$kept" "$rows" >"$out/results.jsonl"
+  rm -f "$kept" "$rows"
+else
+  mv "$rows" "$out/results.jsonl"
+fi
 log "all runs took $(( $(date +%s) - started ))s"
 
 # The machine the numbers come from.
@@ -173,6 +191,9 @@ PY
 {
   echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "command: $command_line"
+  if [ -n "$previous_date" ]; then
+    echo "merged: the rows of $backends are from this run; the others from the run of $previous_date"
+  fi
   echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
   echo "cores: $(nproc)"
   echo "memory: $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"

@@ -605,10 +605,7 @@ impl MongodbAdapter {
         }
         let record_id = ObjectId::new();
         record.insert("_id", record_id);
-        collection
-            .insert_one(record)
-            .await
-            .map_err(|e| write_error(e, conflict))?;
+        insert_own(collection, record_id, record, conflict).await?;
         if self.user_exists(user_id).await? {
             return Ok(());
         }
@@ -637,6 +634,38 @@ impl MongodbAdapter {
     ) -> Result<Option<Document>> {
         let mut cursor = collection.aggregate(pipeline).await.map_err(backend)?;
         cursor.try_next().await.map_err(backend)
+    }
+}
+
+/// Inserts `record`, whose `_id` is `id`, an ObjectId this adapter has just
+/// made. A duplicate-key error is a conflict with another record, except
+/// when the driver retried the insert after losing the first attempt's
+/// reply (a connection broken by a server restart, with retryable writes)
+/// and the first attempt had landed: then the document with this `_id` is
+/// there, it can only be this call's own, and the insert is reported done.
+/// Found by `scripts/faults.sh` (a restart mid-load made `create_user`
+/// report `Conflict` for a user it had created).
+async fn insert_own(
+    collection: &Collection<Document>,
+    id: ObjectId,
+    record: Document,
+    conflict: Key,
+) -> Result<()> {
+    let error = match collection.insert_one(record).await {
+        Ok(_) => return Ok(()),
+        Err(error) => error,
+    };
+    if !matches!(server_code(&error), Some(11000 | 11001)) {
+        return Err(backend(error));
+    }
+    let own = collection
+        .find_one(doc! { "_id": id })
+        .projection(doc! { "_id": 1 })
+        .await
+        .map_err(backend)?;
+    match own {
+        Some(_) => Ok(()),
+        None => Err(write_error(error, conflict)),
     }
 }
 
@@ -679,10 +708,7 @@ impl MongodbAdapter {
             "emailVerified": opt_date(user.email_verified),
             "image": opt_str(&user.image),
         };
-        self.users
-            .insert_one(record)
-            .await
-            .map_err(|e| write_error(e, Key::Email))?;
+        insert_own(&self.users, id, record, Key::Email).await?;
         let mut user = user.into_user(id.to_hex());
         user.email_verified = user.email_verified.map(truncate_to_millis);
         Ok(user)
@@ -1065,15 +1091,14 @@ impl MongodbAdapter {
         &self,
         token: VerificationToken,
     ) -> Result<VerificationToken> {
+        let id = ObjectId::new();
         let record = doc! {
+            "_id": id,
             "identifier": &token.identifier,
             "token": &token.token,
             "expires": date(token.expires),
         };
-        self.tokens
-            .insert_one(record)
-            .await
-            .map_err(|e| write_error(e, Key::IdentifierAndToken))?;
+        insert_own(&self.tokens, id, record, Key::IdentifierAndToken).await?;
         Ok(VerificationToken {
             expires: truncate_to_millis(token.expires),
             ..token
