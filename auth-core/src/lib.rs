@@ -4,6 +4,7 @@
 mod adapter;
 mod error;
 mod models;
+pub mod layout;
 pub mod session;
 pub mod timestamp;
 
