@@ -278,7 +278,7 @@ pub async fn verify(adapter: &dyn Adapter, events: &[Event]) -> Verification {
     // Users: present unless deleted; gone when the delete was acknowledged.
     let mut gone: HashSet<&str> = HashSet::new();
     for (&id, &email) in &users {
-        match adapter.get_user(id).await {
+        match retry(|| adapter.get_user(id)).await {
             Ok(Some(user)) => {
                 if deleted.contains(id) {
                     v.orphans += 1;
@@ -306,7 +306,7 @@ pub async fn verify(adapter: &dyn Adapter, events: &[Event]) -> Verification {
         if !gone.contains(owner) {
             continue;
         }
-        match adapter.delete_session(token).await {
+        match retry(|| adapter.delete_session(token)).await {
             Ok(Some(_)) => {
                 v.orphans += 1;
                 v.problem(format!(
@@ -324,7 +324,7 @@ pub async fn verify(adapter: &dyn Adapter, events: &[Event]) -> Verification {
         if delete_tried.contains(owner) {
             continue;
         }
-        match adapter.get_session_and_user(token).await {
+        match retry(|| adapter.get_session_and_user(token)).await {
             Ok(Some((session, user))) => {
                 let stored = unix_ms(session.expires);
                 if session.user_id != owner || user.id != owner {
@@ -365,7 +365,7 @@ pub async fn verify(adapter: &dyn Adapter, events: &[Event]) -> Verification {
             v.used_twice += 1;
             v.problem(format!("token {}: handed out {used} times", short(token)));
         }
-        match adapter.use_verification_token(identifier, token).await {
+        match retry(|| adapter.use_verification_token(identifier, token)).await {
             Ok(Some(_)) if used > 0 => {
                 v.used_twice += 1;
                 v.problem(format!(
@@ -387,12 +387,40 @@ pub async fn verify(adapter: &dyn Adapter, events: &[Event]) -> Verification {
     v
 }
 
+/// Runs one call of the check, again after a pause when it fails (up to 5
+/// times): the check asks what is stored, and a server still catching up
+/// after a fault should not make it report a failure of its own. A call
+/// that fails 5 times is a check error. Retrying a `use_verification_token`
+/// whose first try landed would count a token as missing, never as found
+/// twice, so a retry cannot hide a token used twice.
+async fn retry<T, F, Fut>(call: F) -> Result<T, AdapterError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<T, AdapterError>>,
+{
+    let mut tries = 0;
+    loop {
+        match call().await {
+            Ok(value) => return Ok(value),
+            Err(e) if tries >= 4 => return Err(e),
+            Err(_) => {
+                tries += 1;
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+        }
+    }
+}
+
 fn check_error(v: &mut Verification, call: &str, e: &AdapterError) {
     v.check_errors += 1;
     v.problem(format!("the check's {call} failed: {e}"));
 }
 
 /// A label for a secret in a report: a hash of it, never the secret itself.
+pub fn label(token: &str) -> String {
+    short(token)
+}
+
 fn short(token: &str) -> String {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::collections::hash_map::DefaultHasher::new();

@@ -108,6 +108,9 @@ pub struct LoadReport {
     pub rss_max_kib: u64,
     /// Up to ten errors, as their messages.
     pub error_examples: Vec<String>,
+    /// Up to ten of the missing reads: when, which call, which record
+    /// (secrets by a hash).
+    pub missing_examples: Vec<String>,
 }
 
 /// One fault step as it ran.
@@ -139,6 +142,7 @@ struct Stats {
     /// (ok, errors) per 100 ms, by completion time.
     buckets: Vec<(u32, u32)>,
     examples: Vec<String>,
+    missing_examples: Vec<String>,
 }
 
 impl Stats {
@@ -160,6 +164,7 @@ impl Stats {
             window: plan.window,
             buckets: vec![(0, 0); buckets],
             examples: Vec::new(),
+            missing_examples: Vec::new(),
         }
     }
 
@@ -227,11 +232,13 @@ impl Shared {
             .record(op, began, result);
     }
 
-    fn missing(&self) {
-        self.stats
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .missing_reads += 1;
+    fn missing(&self, what: String) {
+        let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
+        stats.missing_reads += 1;
+        let at = stats.start.elapsed().as_secs_f64();
+        if stats.missing_examples.len() < 10 {
+            stats.missing_examples.push(format!("{at:.1}s: {what}"));
+        }
     }
 }
 
@@ -380,6 +387,7 @@ pub async fn run(adapter: Arc<dyn Adapter>, journal: Arc<Journal>, plan: Plan) -
         rss_end_kib: rss.last,
         rss_max_kib: rss.max,
         error_examples: stats.examples.clone(),
+        missing_examples: stats.missing_examples.clone(),
     }
 }
 
@@ -418,7 +426,10 @@ async fn drive(shared: Arc<Shared>, task: usize) {
             let result = shared.adapter.get_session_and_user(&token).await;
             shared.record("get_session_and_user", began, result.as_ref().map(|_| ()));
             if let Ok(None) = result {
-                shared.missing();
+                shared.missing(format!(
+                    "get_session_and_user found no session {}",
+                    crate::journal::label(&token)
+                ));
             }
         } else if roll < 79 {
             update_session(&shared, &mut rng, &mut users).await;
@@ -513,7 +524,10 @@ async fn update_session(shared: &Shared, rng: &mut fastrand::Rng, users: &mut Ve
             token: token.clone(),
             expires_ms,
         }),
-        Ok(None) => shared.missing(),
+        Ok(None) => shared.missing(format!(
+            "update_session found no session {}",
+            crate::journal::label(&token)
+        )),
         Err(_) => shared.journal.record(Event::UpdateFailed {
             token: token.clone(),
         }),
@@ -581,7 +595,10 @@ async fn verification(shared: &Shared, task: usize, seq: u64) {
     let (a, b) = tokio::join!(use_once(), use_once());
     if a == 0 && b == 0 {
         // Neither use failed and neither got it: the token was lost.
-        shared.missing();
+        shared.missing(format!(
+            "neither use_verification_token got token {}",
+            crate::journal::label(&token)
+        ));
     }
 }
 

@@ -137,6 +137,10 @@ struct ReportArgs {
     /// The command that produced the rows.
     #[arg(long, default_value = "bash scripts/faults.sh")]
     run_command: String,
+    /// Markdown copied to the page under "Notes on this run" (e.g. what
+    /// else the machine was doing), when the file exists.
+    #[arg(long)]
+    notes: Option<PathBuf>,
 }
 
 fn parse_step(s: &str) -> Result<Step, String> {
@@ -276,7 +280,12 @@ async fn main() -> ExitCode {
                     }
                 }
             }
-            let page = report::render(&rows, &args.machine, &args.run_command);
+            let notes = args
+                .notes
+                .as_ref()
+                .and_then(|path| std::fs::read_to_string(path).ok())
+                .unwrap_or_default();
+            let page = report::render(&rows, &args.machine, &args.run_command, &notes);
             if let Err(e) = std::fs::write(&args.out, page) {
                 eprintln!("fault-load: {}: {e}", args.out.display());
                 return ExitCode::from(2);

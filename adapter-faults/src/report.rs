@@ -25,7 +25,7 @@ const CASES: &[(&str, &str)] = &[
     (
         "stall",
         "More callers than connections (32 tasks, a pool of 4) while the server stops \
-         answering: its processes get SIGSTOP for 5 s, then SIGCONT. Calls must fail with a \
+         answering: its processes get SIGSTOP for 4 s, then SIGCONT. Calls must fail with a \
          timeout error within the operation timeout (+1 s), and all must recover.",
     ),
     (
@@ -126,7 +126,8 @@ fn secs(x: Option<f64>) -> String {
 }
 
 /// The page for `rows` (one JSON object per row, as `fault-load` prints).
-pub fn render(rows: &[Value], machine: &str, command: &str) -> String {
+/// `notes` (Markdown, may be empty) goes under "Notes on this run".
+pub fn render(rows: &[Value], machine: &str, command: &str, notes: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# Reliability under faults\n");
     let _ = writeln!(
@@ -150,6 +151,10 @@ pub fn render(rows: &[Value], machine: &str, command: &str) -> String {
          --bin fault-load -- --help`); the short version of the restart and stall cases \
          runs in CI (`adapter-faults/tests/ci.rs`, PostgreSQL).\n"
     );
+
+    if !notes.trim().is_empty() {
+        let _ = writeln!(out, "## Notes on this run\n\n{}\n", notes.trim());
+    }
 
     let _ = writeln!(out, "## Faults × backends\n");
     let mut cases: Vec<&str> = Vec::new();
@@ -187,7 +192,8 @@ pub fn render(rows: &[Value], machine: &str, command: &str) -> String {
         "\n*pass*: no problem found. *measured*: acknowledged writes were lost where the \
          database promises no more (counted in the row). *fail*: see the problems below. \
          \"back → ok\" is the time from the server being back (the fault's last command \
-         returned) to the end of the last failed call.\n"
+         returned) to the end of the last failed call; \"calls failed for\" spans the \
+         first failed call to the end of the last.\n"
     );
 
     let _ = writeln!(out, "## The cases\n");
@@ -350,6 +356,9 @@ pub fn render(rows: &[Value], machine: &str, command: &str) -> String {
                 out,
                 "  - {missing} read(s) during the load found nothing where an acknowledged write should be"
             );
+            for e in row["load"]["missing_examples"].as_array().into_iter().flatten() {
+                let _ = writeln!(out, "  - missing: {}", e.as_str().unwrap_or(""));
+            }
         }
     }
     out
@@ -362,6 +371,12 @@ fn summary_cell(row: &Value) -> String {
     let mut cell = verdict.to_string();
     if verdict == "measured" {
         cell = format!("measured: {lost} lost");
+    }
+    if let (Some(first), Some(last)) = (
+        f(load, &["first_error_secs"]),
+        f(load, &["last_error_secs"]),
+    ) {
+        let _ = write!(cell, ", calls failed for {:.1} s", last - first);
     }
     if let Some(r) = f(load, &["recovered_after_back_secs"]) {
         let _ = write!(cell, ", back → ok {r:.1} s");

@@ -527,6 +527,12 @@ impl MongodbAdapter {
     ) -> Result<()> {
         let missing = || AdapterError::user_not_found(user_id);
         let oid = parse_id(user_id).ok_or_else(missing)?;
+        // Every attempt carries the same fresh `_id`, so that a duplicate
+        // key met by a retry can be told apart from a real conflict
+        // (see `insert_own`).
+        let mut record = record;
+        let record_id = ObjectId::new();
+        record.insert("_id", record_id);
         if !self.supports_transactions().await? {
             let (adapter, collection) = (self.clone(), collection.clone());
             return detached(async move {
@@ -570,6 +576,19 @@ impl MongodbAdapter {
         match inserted {
             Ok(true) => Ok(()),
             Ok(false) => Err(missing()),
+            // A commit whose reply a restart cut off, then retried: the
+            // record with this attempt's `_id` is there, so it was ours.
+            Err(e) if matches!(server_code(&e), Some(11000 | 11001)) => {
+                let own = collection
+                    .find_one(doc! { "_id": record_id })
+                    .projection(doc! { "_id": 1 })
+                    .await
+                    .map_err(backend)?;
+                match own {
+                    Some(_) => Ok(()),
+                    None => Err(write_error(e, conflict)),
+                }
+            }
             Err(e) => Err(write_error(e, conflict)),
         }
     }
@@ -603,8 +622,14 @@ impl MongodbAdapter {
         if !self.user_exists(user_id).await? {
             return Err(missing());
         }
-        let record_id = ObjectId::new();
-        record.insert("_id", record_id);
+        let record_id = match record.get_object_id("_id") {
+            Ok(id) => id,
+            Err(_) => {
+                let id = ObjectId::new();
+                record.insert("_id", id);
+                id
+            }
+        };
         insert_own(collection, record_id, record, conflict).await?;
         if self.user_exists(user_id).await? {
             return Ok(());
