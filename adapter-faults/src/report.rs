@@ -356,7 +356,11 @@ pub fn render(rows: &[Value], machine: &str, command: &str, notes: &str) -> Stri
                 out,
                 "  - {missing} read(s) during the load found nothing where an acknowledged write should be"
             );
-            for e in row["load"]["missing_examples"].as_array().into_iter().flatten() {
+            for e in row["load"]["missing_examples"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
                 let _ = writeln!(out, "  - missing: {}", e.as_str().unwrap_or(""));
             }
         }
