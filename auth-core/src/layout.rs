@@ -162,7 +162,9 @@ impl TableNames {
             let problem = if name.is_empty() {
                 Some(format!("table name {} is empty", i + 1))
             } else if name.len() > max_len {
-                Some(format!("table name {name:?} is longer than {max_len} bytes"))
+                Some(format!(
+                    "table name {name:?} is longer than {max_len} bytes"
+                ))
             } else if name.contains('\0') {
                 Some("a table name contains NUL".to_string())
             } else if all[..i].contains(name) {

@@ -3,8 +3,8 @@
 
 mod adapter;
 mod error;
-mod models;
 pub mod layout;
+mod models;
 pub mod session;
 pub mod timestamp;
 
