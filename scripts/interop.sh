@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Checks auth-jwt against the real @auth/core 0.41.3 and next-auth 4.24.15:
 # Rust-encoded tokens decode in Node and Node-encoded ones decode in Rust.
+# Then the SQL adapters' table layouts against the official Auth.js adapters
+# (scripts/interop-layouts.sh: Drizzle on PostgreSQL, MySQL and SQLite,
+# pg-adapter), on the servers of scripts/services.sh.
 # Needs Node 20+ and npm (the packages go to scripts/interop/node_modules).
 # Not part of CI. Exits non-zero when a check fails.
 #
@@ -23,6 +26,10 @@ cli="$target_dir/debug/examples/authjs-token"
 
 echo "== interop checks"
 (cd "$interop" && node interop.mjs "$cli")
+
+echo "== table layouts (scripts/interop-layouts.sh)"
+bash "$root/scripts/services.sh" >/dev/null
+bash "$root/scripts/interop-layouts.sh"
 
 if [[ "${1:-}" == "--bench" ]]; then
     echo "== @auth/core benchmark"

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::future::Future;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -15,8 +16,13 @@ use auth_core::{
 use sqlx::mysql::{
     MySqlConnectOptions, MySqlConnection, MySqlPool, MySqlPoolOptions, MySqlQueryResult, MySqlRow,
 };
-use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Executor, MySql, Row};
+use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Executor, MySql, Row, SqlSafeStr, SqlStr};
 use time::{OffsetDateTime, PrimitiveDateTime};
+
+/// The table layouts and names this adapter can use; see
+/// [`MysqlOptions::layout`] and the crate docs' "Sharing a database with
+/// Auth.js".
+pub use auth_core::layout::{Layout, TableNames};
 
 /// The sqlx this crate is built on, to build a [`MySqlPool`] of the matching
 /// version for [`MysqlAdapter::from_pool`].
@@ -31,6 +37,17 @@ use errors::{is_deadlock, server_timeout, write_error};
 /// key columns to a NO PAD binary collation (see the crate docs), which this
 /// SQL alone does not do.
 pub const SCHEMA_SQL: &str = include_str!("../migrations/0001_init.sql");
+
+/// The tables of [`Layout::Drizzle`] as plain SQL: `@auth/drizzle-adapter`'s
+/// default MySQL schema (names, keys, foreign keys), with the value columns
+/// widened so every value of the adapter contract fits (see the crate docs'
+/// table of differences). [`MysqlAdapter::migrate`] runs it with the
+/// configured table names, then widens the same columns of tables Drizzle
+/// created first.
+pub const DRIZZLE_SCHEMA_SQL: &str = include_str!("../layouts/drizzle.sql");
+
+/// The longest table (and constraint) name MySQL accepts, in characters.
+const MAX_NAME: usize = 64;
 
 /// The table in which [`MysqlAdapter::migrate`] records applied migrations.
 /// It is not sqlx's default `_sqlx_migrations`, so an application that keeps
@@ -56,22 +73,25 @@ const TEXT_BYTES: usize = 65_535;
 /// 10.2.2+ have one of them.
 const NO_PAD_COLLATIONS: [&str; 2] = ["utf8mb4_0900_bin", "utf8mb4_nopad_bin"];
 
-/// The columns that are looked up, unique or a foreign key: they get a NO PAD
-/// binary collation in `migrate()` so that `'u1 '` is never `'u1'`.
-const KEY_COLUMNS: [(&str, &str); 13] = [
-    ("User", "id"),
-    ("User", "email"),
-    ("Account", "id"),
-    ("Account", "userId"),
-    ("Account", "provider"),
-    ("Account", "providerAccountId"),
-    ("Session", "id"),
-    ("Session", "sessionToken"),
-    ("Session", "userId"),
-    ("VerificationToken", "identifier"),
-    ("VerificationToken", "token"),
-    ("Authenticator", "credentialID"),
-    ("Authenticator", "userId"),
+/// The columns that are looked up, unique or a foreign key, by table (0
+/// user, 1 account, 2 session, 3 verification token, 4 authenticator, the
+/// order of [`TableNames::all`]): they get a NO PAD binary collation in
+/// `migrate()` so that `'u1 '` is never `'u1'`. `id` of accounts and
+/// sessions exists in the Prisma layout only; a missing column is skipped.
+const KEY_COLUMNS: [(usize, &str); 13] = [
+    (0, "id"),
+    (0, "email"),
+    (1, "id"),
+    (1, "userId"),
+    (1, "provider"),
+    (1, "providerAccountId"),
+    (2, "id"),
+    (2, "sessionToken"),
+    (2, "userId"),
+    (3, "identifier"),
+    (3, "token"),
+    (4, "credentialID"),
+    (4, "userId"),
 ];
 
 // ------------------------------------------------------------------ options
@@ -107,6 +127,8 @@ pub struct MysqlOptions {
     max_connections: u32,
     create_database: bool,
     timeouts: Timeouts,
+    layout: Layout,
+    table_names: TableNames,
 }
 
 impl MysqlOptions {
@@ -147,6 +169,8 @@ impl MysqlOptions {
             max_connections: 10,
             create_database: false,
             timeouts: Timeouts::default(),
+            layout: Layout::Prisma,
+            table_names: TableNames::of(Layout::Prisma),
         }
     }
 
@@ -238,6 +262,45 @@ impl MysqlOptions {
             .max_connections(self.max_connections)
             .acquire_timeout(self.timeouts.operation)
     }
+
+    /// Uses the tables of `layout` ([`Layout::Prisma`], the default, or
+    /// [`Layout::Drizzle`]) and resets the table names to that layout's own;
+    /// call [`table_names`](Self::table_names) or
+    /// [`table_prefix`](Self::table_prefix) after it. [`Layout::PgAdapter`]
+    /// is PostgreSQL only: [`MysqlAdapter::connect_with`] refuses it with
+    /// `InvalidInput` (field `layout`).
+    pub fn layout(mut self, layout: Layout) -> Self {
+        self.layout = layout;
+        self.table_names = TableNames::of(layout);
+        self
+    }
+
+    /// Uses these table names (for tables created with custom names); the
+    /// columns stay those of the layout. Checked when connecting:
+    /// `InvalidInput` (field `table_names`) for an empty, repeated or
+    /// over-long (64 bytes) name, or one with a NUL.
+    pub fn table_names(mut self, names: TableNames) -> Self {
+        self.table_names = names;
+        self
+    }
+
+    /// Puts `prefix` before each of the current table names, e.g.
+    /// `.layout(Layout::Drizzle).table_prefix("auth_")` for `auth_user`,
+    /// `auth_account`, ...
+    pub fn table_prefix(mut self, prefix: &str) -> Self {
+        self.table_names = std::mem::take(&mut self.table_names).with_prefix(prefix);
+        self
+    }
+
+    /// The layout set with [`layout`](Self::layout).
+    pub fn get_layout(&self) -> Layout {
+        self.layout
+    }
+
+    /// The table names in use.
+    pub fn get_table_names(&self) -> &TableNames {
+        &self.table_names
+    }
 }
 
 impl fmt::Debug for MysqlOptions {
@@ -254,6 +317,8 @@ impl fmt::Debug for MysqlOptions {
             .field("lock_timeout", &self.timeouts.lock)
             .field("statement_timeout", &self.timeouts.statement)
             .field("migrate_timeout", &self.timeouts.migrate)
+            .field("layout", &self.layout)
+            .field("table_names", &self.table_names)
             .finish()
     }
 }
@@ -311,6 +376,9 @@ pub struct MysqlAdapter {
     /// The database the pool's connections use.
     database: String,
     timeouts: Timeouts,
+    /// The layout and every statement with its table names, built once
+    /// when the adapter is.
+    sql: Arc<Statements>,
 }
 
 impl fmt::Debug for MysqlAdapter {
@@ -321,6 +389,8 @@ impl fmt::Debug for MysqlAdapter {
             .field("database", &self.database)
             .field("connections", &self.pool.size())
             .field("operation_timeout", &self.timeouts.operation)
+            .field("layout", &self.sql.layout)
+            .field("table_names", &self.sql.names)
             .finish()
     }
 }
@@ -339,10 +409,13 @@ impl MysqlAdapter {
     /// connection opens.
     ///
     /// Errors: `InvalidInput` (field `database`) if no database is named or
-    /// its name is unusable; `Backend` if the server cannot be reached, with
+    /// its name is unusable; `InvalidInput` (field `layout`) for
+    /// [`Layout::PgAdapter`], (field `table_names`) for unusable table
+    /// names; `Backend` if the server cannot be reached, with
     /// `is_timeout()` true if it does not answer within the
     /// [`operation_timeout`](MysqlOptions::operation_timeout).
     pub async fn connect_with(options: MysqlOptions) -> Result<Self> {
+        let sql = Arc::new(Statements::new(options.layout, &options.table_names)?);
         let database = options.database_name().ok_or_else(|| {
             AdapterError::invalid_input(
                 "database",
@@ -361,7 +434,7 @@ impl MysqlAdapter {
                 .map_err(AdapterError::backend)
         };
         let pool = guarded(timeouts, "connect", connect).await?;
-        Ok(Self::from_pool_with(pool, &options))
+        Ok(Self::with_timeouts(pool, timeouts, sql))
     }
 
     /// Pool options with the per-connection setup this adapter relies on
@@ -379,10 +452,12 @@ impl MysqlAdapter {
     /// [`pool_options`](Self::pool_options) makes sure), or over-long values
     /// are truncated instead of refused.
     pub fn from_pool(pool: MySqlPool) -> Self {
-        Self::with_timeouts(pool, Timeouts::default())
+        let sql = Statements::new(Layout::Prisma, &TableNames::of(Layout::Prisma))
+            .expect("the default layout and names are valid");
+        Self::with_timeouts(pool, Timeouts::default(), Arc::new(sql))
     }
 
-    fn with_timeouts(pool: MySqlPool, timeouts: Timeouts) -> Self {
+    fn with_timeouts(pool: MySqlPool, timeouts: Timeouts, sql: Arc<Statements>) -> Self {
         let database = pool
             .connect_options()
             .get_database()
@@ -392,14 +467,30 @@ impl MysqlAdapter {
             pool,
             database,
             timeouts,
+            sql,
         }
     }
 
     /// Wraps an existing pool (best built from
     /// [`options.pool_options()`](MysqlOptions::pool_options)) with the time
-    /// limits of `options`; the rest of `options` is not used.
-    pub fn from_pool_with(pool: MySqlPool, options: &MysqlOptions) -> Self {
-        Self::with_timeouts(pool, options.timeouts)
+    /// limits, layout and table names of `options`; the rest of `options` is
+    /// not used.
+    ///
+    /// Errors: `InvalidInput` (fields `layout`, `table_names`) as for
+    /// [`connect_with`](Self::connect_with).
+    pub fn from_pool_with(pool: MySqlPool, options: &MysqlOptions) -> Result<Self> {
+        let sql = Statements::new(options.layout, &options.table_names)?;
+        Ok(Self::with_timeouts(pool, options.timeouts, Arc::new(sql)))
+    }
+
+    /// The table layout in use.
+    pub fn layout(&self) -> Layout {
+        self.sql.layout
+    }
+
+    /// The table names in use.
+    pub fn table_names(&self) -> &TableNames {
+        &self.sql.names
     }
 
     /// The underlying connection pool.
@@ -471,6 +562,13 @@ impl MysqlAdapter {
     /// [`MIGRATIONS_TABLE`]. Tables that Auth.js created first are kept
     /// (`CREATE TABLE IF NOT EXISTS`).
     ///
+    /// With another [`Layout`] or other table names, it runs that layout's
+    /// DDL (`CREATE TABLE IF NOT EXISTS`, under the same lock) with the
+    /// configured names and records nothing in [`MIGRATIONS_TABLE`] (which
+    /// belongs to the default tables). For [`Layout::Drizzle`] it then
+    /// widens the value columns of tables Drizzle created first to the types
+    /// of [`DRIZZLE_SCHEMA_SQL`] (`ALTER TABLE .. MODIFY`, values kept).
+    ///
     /// One connection, taken out of the pool for the whole migration, holds
     /// the named lock `auth_core.migrate.<SHA1 of the database name>`
     /// (`GET_LOCK` with a positive timeout: MariaDB answers a negative one,
@@ -488,7 +586,7 @@ impl MysqlAdapter {
             // Out of the pool: this connection's session settings change, and
             // closing it releases the lock whatever happens.
             let mut conn = conn.detach();
-            let result = migrate_on(&mut conn, timeouts.migrate).await;
+            let result = migrate_on(&mut conn, timeouts.migrate, &self.sql).await;
             // Closing also releases the lock if RELEASE_LOCK was not reached.
             let closed = conn.close().await;
             result?;
@@ -510,18 +608,14 @@ impl MysqlAdapter {
         token: &str,
         now: Option<PrimitiveDateTime>,
     ) -> Result<Option<Session>> {
-        let row = sqlx::query(
-            "SELECT `userId`, `expires` FROM `Session` \
-             WHERE `sessionToken` = ? AND `sessionToken` = CAST(? AS BINARY) \
-               AND (? IS NULL OR `expires` > ?)",
-        )
-        .bind(token)
-        .bind(token)
-        .bind(now)
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(AdapterError::backend)?;
+        let row = sqlx::query(self.sql.find_session.clone())
+            .bind(token)
+            .bind(token)
+            .bind(now)
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(AdapterError::backend)?;
         row.map(|row| {
             Ok(Session {
                 session_token: token.to_owned(),
@@ -539,16 +633,13 @@ impl MysqlAdapter {
     /// the delete (and its cascade) commits; then they fail as NotFound.
     async fn delete_user_row(&self, id: &str) -> sqlx::Result<Option<MySqlRow>> {
         let mut tx = self.pool.begin().await?;
-        let row = sqlx::query(
-            "SELECT `id`, `name`, `email`, `emailVerified`, `image` FROM `User` \
-             WHERE `id` = ? AND `id` = CAST(? AS BINARY) FOR UPDATE",
-        )
-        .bind(id)
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let row = sqlx::query(self.sql.delete_user_select.clone())
+            .bind(id)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
         if row.is_some() {
-            sqlx::query("DELETE FROM `User` WHERE `id` = ? AND `id` = CAST(? AS BINARY)")
+            sqlx::query(self.sql.delete_user.clone())
                 .bind(id)
                 .bind(id)
                 .execute(&mut *tx)
@@ -559,17 +650,12 @@ impl MysqlAdapter {
     }
 
     async fn find_authenticator(&self, credential_id: &str) -> Result<Option<Authenticator>> {
-        let row = sqlx::query(
-            "SELECT `credentialID`, `userId`, `providerAccountId`, `credentialPublicKey`, \
-             CAST(`counter` AS SIGNED), `credentialDeviceType`, `credentialBackedUp`, \
-             `transports` FROM `Authenticator` \
-             WHERE `credentialID` = ? AND `credentialID` = CAST(? AS BINARY)",
-        )
-        .bind(credential_id)
-        .bind(credential_id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(AdapterError::backend)?;
+        let row = sqlx::query(self.sql.find_authenticator.clone())
+            .bind(credential_id)
+            .bind(credential_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(AdapterError::backend)?;
         row.as_ref().map(authenticator_row).transpose()
     }
 }
@@ -598,7 +684,7 @@ const MIGRATE_LOCK: &str = "CONCAT('auth_core.migrate.', SHA1(DATABASE()))";
 
 /// The migration on its own connection: the lock, sqlx's migrator (with its
 /// own lock off), the collation of the key columns, and the lock released.
-async fn migrate_on(conn: &mut MySqlConnection, wait: Duration) -> Result<()> {
+async fn migrate_on(conn: &mut MySqlConnection, wait: Duration, sql: &Statements) -> Result<()> {
     // No statement time limit for DDL on this connection (it is closed
     // afterwards); the whole call is bounded by the migrate timeout.
     let unlimited = if is_mariadb(conn).await.map_err(AdapterError::backend)? {
@@ -632,17 +718,35 @@ async fn migrate_on(conn: &mut MySqlConnection, wait: Duration) -> Result<()> {
         }
     }
 
-    let mut migrator = sqlx::migrate!("./migrations");
-    migrator.dangerous_set_table_name(MIGRATIONS_TABLE);
-    // Our lock above; sqlx's would be GET_LOCK(name, -1), a no-op on MariaDB.
-    migrator.set_locking(false);
-    // `run_direct` on the connection itself: `run(&mut *conn)` trips the
-    // "Acquire is not general enough" limitation inside a `Send` future.
-    migrator
-        .run_direct(None, &mut *conn, false)
-        .await
-        .map_err(AdapterError::backend)?;
-    convert_key_collations(conn).await?;
+    if let Some(ddl) = &sql.ddl {
+        // Instants read from TIMESTAMP columns being widened are converted
+        // with the session time zone: UTC, as Drizzle writes them.
+        conn.execute("SET SESSION time_zone = '+00:00'")
+            .await
+            .map_err(AdapterError::backend)?;
+        for statement in ddl {
+            // Built by `Statements::new` from this crate's DDL; table names
+            // are quoted identifiers.
+            conn.execute(AssertSqlSafe(statement.clone()))
+                .await
+                .map_err(AdapterError::backend)?;
+        }
+        if sql.layout == Layout::Drizzle {
+            widen_columns(conn, &sql.names).await?;
+        }
+    } else {
+        let mut migrator = sqlx::migrate!("./migrations");
+        migrator.dangerous_set_table_name(MIGRATIONS_TABLE);
+        // Our lock above; sqlx's would be GET_LOCK(name, -1), a no-op on MariaDB.
+        migrator.set_locking(false);
+        // `run_direct` on the connection itself: `run(&mut *conn)` trips the
+        // "Acquire is not general enough" limitation inside a `Send` future.
+        migrator
+            .run_direct(None, &mut *conn, false)
+            .await
+            .map_err(AdapterError::backend)?;
+    }
+    convert_key_collations(conn, &sql.names).await?;
 
     sqlx::query(AssertSqlSafe(format!(
         "SELECT RELEASE_LOCK({MIGRATE_LOCK})"
@@ -835,7 +939,7 @@ async fn foreign_keys(conn: &mut MySqlConnection) -> Result<Vec<ForeignKey>> {
 /// even with `foreign_key_checks = 0` on MariaDB), so the foreign keys that
 /// touch a table to convert are dropped first and added back unchanged after
 /// (their definitions are kept in [`PENDING_FOREIGN_KEYS`] meanwhile).
-async fn convert_key_collations(conn: &mut MySqlConnection) -> Result<()> {
+async fn convert_key_collations(conn: &mut MySqlConnection, names: &TableNames) -> Result<()> {
     restore_pending_foreign_keys(conn).await?;
     let Some(collation) = no_pad_collation(conn).await? else {
         return Ok(());
@@ -845,8 +949,13 @@ async fn convert_key_collations(conn: &mut MySqlConnection) -> Result<()> {
                 CONVERT(COLLATION_NAME USING utf8mb4) \
          FROM information_schema.COLUMNS \
          WHERE TABLE_SCHEMA = DATABASE() AND COLLATION_NAME IS NOT NULL \
-           AND TABLE_NAME IN ('User', 'Account', 'Session', 'VerificationToken', 'Authenticator')",
+           AND TABLE_NAME IN (?, ?, ?, ?, ?)",
     )
+    .bind(&names.user)
+    .bind(&names.account)
+    .bind(&names.session)
+    .bind(&names.verification_token)
+    .bind(&names.authenticator)
     .fetch_all(&mut *conn)
     .await
     .map_err(AdapterError::backend)?;
@@ -854,9 +963,11 @@ async fn convert_key_collations(conn: &mut MySqlConnection) -> Result<()> {
     for row in &rows {
         let (table, column, current) = (text_at(row, 0)?, text_at(row, 1)?, text_at(row, 2)?);
         // A key column that is missing or not text is another tool's business.
-        if let Some(&(table, _)) = KEY_COLUMNS
+        let all = names.all();
+        if let Some(&(index, _)) = KEY_COLUMNS
             .iter()
-            .find(|(t, c)| *t == table && *c == column)
+            .find(|(t, c)| all[*t] == table && *c == column)
+            && let table = all[index]
             && current != collation
             && !tables.contains(&table)
         {
@@ -902,9 +1013,11 @@ async fn convert_key_collations(conn: &mut MySqlConnection) -> Result<()> {
         }
     }
     for table in tables {
-        // Table and collation names are constants of this crate.
-        let sql =
-            format!("ALTER TABLE `{table}` CONVERT TO CHARACTER SET utf8mb4 COLLATE {collation}");
+        // The table name is quoted; the collation is a constant of this crate.
+        let sql = format!(
+            "ALTER TABLE {} CONVERT TO CHARACTER SET utf8mb4 COLLATE {collation}",
+            ident(table)
+        );
         conn.execute(AssertSqlSafe(sql))
             .await
             .map_err(AdapterError::backend)?;
@@ -1063,6 +1176,378 @@ fn authenticator_row(row: &MySqlRow) -> Result<Authenticator> {
     })
 }
 
+// ------------------------------------------------------------- statements
+
+/// Every statement of the adapter, written once for the Prisma names and
+/// renamed for the configured ones when the adapter is built (never per
+/// call; the default names keep the `&'static str` itself). The columns and
+/// their types are the same in both layouts once `migrate()` has run, so
+/// only the table names differ.
+struct Statements {
+    layout: Layout,
+    names: TableNames,
+    /// What `migrate()` runs instead of the versioned migrations; `None`
+    /// for the default layout and names.
+    ddl: Option<Vec<String>>,
+    find_session: SqlStr,
+    delete_user_select: SqlStr,
+    delete_user: SqlStr,
+    find_authenticator: SqlStr,
+    create_user: SqlStr,
+    get_user: SqlStr,
+    get_user_by_email: SqlStr,
+    get_user_by_account: SqlStr,
+    update_user_select: SqlStr,
+    update_user: SqlStr,
+    link_account: SqlStr,
+    unlink_account_select: SqlStr,
+    unlink_account: SqlStr,
+    get_account: SqlStr,
+    list_accounts: SqlStr,
+    create_session: SqlStr,
+    get_session_and_user: SqlStr,
+    update_session: SqlStr,
+    delete_session: SqlStr,
+    list_sessions: SqlStr,
+    create_token: SqlStr,
+    use_token_select: SqlStr,
+    use_token_delete: SqlStr,
+    create_authenticator: SqlStr,
+    list_authenticators: SqlStr,
+    update_counter: SqlStr,
+    purge_sessions: SqlStr,
+    purge_tokens: SqlStr,
+}
+
+impl Statements {
+    fn new(layout: Layout, names: &TableNames) -> Result<Self> {
+        if layout == Layout::PgAdapter {
+            return Err(AdapterError::invalid_input(
+                "layout",
+                "the pg-adapter layout is PostgreSQL only; use Layout::Prisma or Layout::Drizzle",
+            ));
+        }
+        names.check(MAX_NAME)?;
+        let prisma = TableNames::of(Layout::Prisma);
+        let ddl = match layout {
+            Layout::Drizzle => Some(ddl_statements(
+                DRIZZLE_SCHEMA_SQL,
+                &TableNames::of(Layout::Drizzle),
+                names,
+            )),
+            _ if *names != prisma => Some(ddl_statements(SCHEMA_SQL, &prisma, names)),
+            _ => None,
+        };
+        let default = *names == prisma;
+        let r = |template: &'static str| -> SqlStr {
+            if default {
+                template.into_sql_str()
+            } else {
+                // Table names are quoted identifiers, checked above.
+                AssertSqlSafe(Arc::<str>::from(rename(template, &prisma, names))).into_sql_str()
+            }
+        };
+        Ok(Self {
+            layout,
+            names: names.clone(),
+            ddl,
+            find_session: r("SELECT `userId`, `expires` FROM `Session` \
+             WHERE `sessionToken` = ? AND `sessionToken` = CAST(? AS BINARY) \
+               AND (? IS NULL OR `expires` > ?)"),
+            delete_user_select: r(
+                "SELECT `id`, `name`, `email`, `emailVerified`, `image` FROM `User` \
+             WHERE `id` = ? AND `id` = CAST(? AS BINARY) FOR UPDATE",
+            ),
+            delete_user: r("DELETE FROM `User` WHERE `id` = ? AND `id` = CAST(? AS BINARY)"),
+            find_authenticator: r(
+                "SELECT `credentialID`, `userId`, `providerAccountId`, `credentialPublicKey`, \
+             CAST(`counter` AS SIGNED), `credentialDeviceType`, `credentialBackedUp`, \
+             `transports` FROM `Authenticator` \
+             WHERE `credentialID` = ? AND `credentialID` = CAST(? AS BINARY)",
+            ),
+            create_user: r(
+                "INSERT INTO `User` (`id`, `name`, `email`, `emailVerified`, `image`) \
+                 VALUES (?, ?, ?, ?, ?)",
+            ),
+            get_user: r(
+                "SELECT `id`, `name`, `email`, `emailVerified`, `image` FROM `User` \
+                 WHERE `id` = ? AND `id` = CAST(? AS BINARY)",
+            ),
+            get_user_by_email: r(
+                "SELECT `id`, `name`, `email`, `emailVerified`, `image` FROM `User` \
+                 WHERE `email` = ? AND `email` = CAST(? AS BINARY)",
+            ),
+            get_user_by_account: r(
+                "SELECT u.`id`, u.`name`, u.`email`, u.`emailVerified`, u.`image` \
+                 FROM `Account` a JOIN `User` u ON u.`id` = a.`userId` \
+                 WHERE a.`provider` = ? AND a.`providerAccountId` = ? \
+                   AND a.`provider` = CAST(? AS BINARY) \
+                   AND a.`providerAccountId` = CAST(? AS BINARY)",
+            ),
+            update_user_select: r(
+                "SELECT `id`, `name`, `email`, `emailVerified`, `image` FROM `User` \
+                 WHERE `id` = ? AND `id` = CAST(? AS BINARY) FOR UPDATE",
+            ),
+            update_user: r(
+                "UPDATE `User` SET `name` = ?, `email` = ?, `emailVerified` = ?, \
+                     `image` = ? WHERE `id` = ? AND `id` = CAST(? AS BINARY)",
+            ),
+            link_account: r(
+                "INSERT INTO `Account` (`userId`, `type`, `provider`, `providerAccountId`, \
+                 `refresh_token`, `access_token`, `expires_at`, `token_type`, `scope`, \
+                 `id_token`, `session_state`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            ),
+            unlink_account_select: r(
+                "SELECT `userId`, `type`, `provider`, `providerAccountId`, `refresh_token`, \
+                 `access_token`, `expires_at`, `token_type`, `scope`, `id_token`, \
+                 `session_state` FROM `Account` \
+                 WHERE `provider` = ? AND `providerAccountId` = ? \
+                   AND `provider` = CAST(? AS BINARY) \
+                   AND `providerAccountId` = CAST(? AS BINARY) \
+                 FOR UPDATE",
+            ),
+            unlink_account: r("DELETE FROM `Account` \
+                 WHERE `provider` = ? AND `providerAccountId` = ? \
+                   AND `provider` = CAST(? AS BINARY) \
+                   AND `providerAccountId` = CAST(? AS BINARY)"),
+            get_account: r(
+                "SELECT `userId`, `type`, `provider`, `providerAccountId`, `refresh_token`, \
+                 `access_token`, `expires_at`, `token_type`, `scope`, `id_token`, \
+                 `session_state` FROM `Account` \
+                 WHERE `provider` = ? AND `providerAccountId` = ? \
+                   AND `provider` = CAST(? AS BINARY) \
+                   AND `providerAccountId` = CAST(? AS BINARY)",
+            ),
+            list_accounts: r(
+                "SELECT `userId`, `type`, `provider`, `providerAccountId`, `refresh_token`, \
+                 `access_token`, `expires_at`, `token_type`, `scope`, `id_token`, \
+                 `session_state` FROM `Account` \
+                 WHERE `userId` = ? AND `userId` = CAST(? AS BINARY)",
+            ),
+            create_session: r(
+                "INSERT INTO `Session` (`sessionToken`, `userId`, `expires`) VALUES (?, ?, ?)",
+            ),
+            get_session_and_user: r(
+                "SELECT s.`expires`, u.`id`, u.`name`, u.`email`, u.`emailVerified`, \
+                 u.`image` FROM `Session` s JOIN `User` u ON u.`id` = s.`userId` \
+                 WHERE s.`sessionToken` = ? AND s.`sessionToken` = CAST(? AS BINARY) \
+                   AND s.`expires` > ?",
+            ),
+            update_session: r("UPDATE `Session` SET `userId` = ?, `expires` = ? \
+                     WHERE `sessionToken` = ? AND `sessionToken` = CAST(? AS BINARY) \
+                       AND `userId` = CAST(? AS BINARY) AND `expires` = ?"),
+            delete_session: r("DELETE FROM `Session` \
+                     WHERE `sessionToken` = ? AND `sessionToken` = CAST(? AS BINARY) \
+                       AND `userId` = CAST(? AS BINARY) AND `expires` = ?"),
+            list_sessions: r("SELECT `sessionToken`, `userId`, `expires` FROM `Session` \
+                 WHERE `userId` = ? AND `userId` = CAST(? AS BINARY) AND `expires` > ?"),
+            create_token: r(
+                "INSERT INTO `VerificationToken` (`identifier`, `token`, `expires`) \
+                 VALUES (?, ?, ?)",
+            ),
+            use_token_select: r("SELECT `expires`, `expires` > ? FROM `VerificationToken` \
+                     WHERE `identifier` = ? AND `token` = ? \
+                       AND `identifier` = CAST(? AS BINARY) AND `token` = CAST(? AS BINARY)"),
+            use_token_delete: r("DELETE FROM `VerificationToken` \
+                     WHERE `identifier` = ? AND `token` = ? \
+                       AND `identifier` = CAST(? AS BINARY) AND `token` = CAST(? AS BINARY) \
+                       AND `expires` = ?"),
+            create_authenticator: r(
+                "INSERT INTO `Authenticator` (`credentialID`, `userId`, `providerAccountId`, \
+                 `credentialPublicKey`, `counter`, `credentialDeviceType`, \
+                 `credentialBackedUp`, `transports`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            ),
+            list_authenticators: r(
+                "SELECT `credentialID`, `userId`, `providerAccountId`, `credentialPublicKey`, \
+                 CAST(`counter` AS SIGNED), `credentialDeviceType`, `credentialBackedUp`, \
+                 `transports` FROM `Authenticator` \
+                 WHERE `userId` = ? AND `userId` = CAST(? AS BINARY)",
+            ),
+            update_counter: r("UPDATE `Authenticator` SET `counter` = ? \
+                 WHERE `credentialID` = ? AND `credentialID` = CAST(? AS BINARY)"),
+            purge_sessions: r(
+                "DELETE FROM `Session` WHERE `expires` <= ? ORDER BY `expires` LIMIT 1000",
+            ),
+            purge_tokens: r("DELETE FROM `VerificationToken` WHERE `expires` <= ? \
+                 ORDER BY `expires` LIMIT 1000"),
+        })
+    }
+}
+
+/// The statements of a DDL file (comment lines dropped) with its tables
+/// renamed from `from` to `to`.
+fn ddl_statements(sql: &str, from: &TableNames, to: &TableNames) -> Vec<String> {
+    let code: String = sql
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("--"))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    code.split(';')
+        .map(str::trim)
+        .filter(|statement| !statement.is_empty())
+        .map(|statement| rename(statement, from, to))
+        .collect()
+}
+
+/// Whether an identifier ending in `tail` is an index or constraint name of
+/// our DDL (`User_email_key`, `account_userId_user_id_fk`), not a column
+/// such as `session_state`.
+fn is_constraint_name(tail: &str) -> bool {
+    ["_key", "_idx", "_fkey", "_fk", "_unique"]
+        .iter()
+        .any(|suffix| tail.ends_with(suffix))
+}
+
+/// `template` with every backquoted identifier that is one of `from`'s table
+/// names replaced by the matching name of `to` (backticks doubled), and
+/// every constraint name that starts with such a name and `_` (foreign key
+/// names are unique per database) given the new name as its start, cut to
+/// 64 characters with a hash if longer. One pass, so a name of `to` that is
+/// also one of `from` is never renamed twice.
+fn rename(template: &str, from: &TableNames, to: &TableNames) -> String {
+    if from == to {
+        return template.to_owned();
+    }
+    let pairs: Vec<(&str, &str)> = from.all().into_iter().zip(to.all()).collect();
+    let mut out = String::with_capacity(template.len() + 64);
+    let mut rest = template;
+    while let Some(open) = rest.find('`') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('`') else {
+            out.push_str(&rest[open..]);
+            rest = "";
+            break;
+        };
+        let name = &after[..close];
+        let renamed = pairs.iter().find_map(|(old, new)| {
+            if name == *old {
+                Some((*new).to_owned())
+            } else {
+                name.strip_prefix(old)
+                    .filter(|tail| tail.starts_with('_') && is_constraint_name(tail))
+                    .map(|tail| fit_name(format!("{new}{tail}")))
+            }
+        });
+        match renamed {
+            Some(name) => out.push_str(&ident(&name)),
+            None => out.push_str(&rest[open..open + close + 2]),
+        }
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `name` if it has at most 64 characters; else its first 47 and a hash of
+/// the whole, so long prefixes still give distinct constraint names.
+fn fit_name(name: String) -> String {
+    if name.chars().count() <= MAX_NAME {
+        return name;
+    }
+    // FNV-1a: stable across builds and platforms.
+    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    let head: String = name.chars().take(MAX_NAME - 17).collect();
+    format!("{head}_{hash:016x}")
+}
+
+/// The value columns `migrate()` widens in tables of [`Layout::Drizzle`]
+/// that Drizzle created, by table (the order of [`TableNames::all`]): the
+/// column, its definition in [`DRIZZLE_SCHEMA_SQL`], and the kind that
+/// already holds every value of the contract.
+const DRIZZLE_WIDENED: [(usize, &str, &str, Wide); 14] = [
+    (0, "name", "TEXT NULL", Wide::Text),
+    (0, "emailVerified", "DATETIME(3) NULL", Wide::Millis),
+    (0, "image", "TEXT NULL", Wide::Text),
+    (1, "refresh_token", "TEXT NULL", Wide::Text),
+    (1, "access_token", "TEXT NULL", Wide::Text),
+    (1, "expires_at", "BIGINT NULL", Wide::BigInt),
+    (1, "scope", "TEXT NULL", Wide::Text),
+    (1, "id_token", "TEXT NULL", Wide::Text),
+    (1, "session_state", "TEXT NULL", Wide::Text),
+    (2, "expires", "DATETIME(3) NOT NULL", Wide::Millis),
+    (3, "expires", "DATETIME(3) NOT NULL", Wide::Millis),
+    (4, "credentialPublicKey", "TEXT NOT NULL", Wide::Text),
+    (4, "counter", "INT UNSIGNED NOT NULL", Wide::Unsigned),
+    (4, "transports", "TEXT NULL", Wide::Text),
+];
+
+/// What a widened column must be.
+#[derive(Clone, Copy)]
+enum Wide {
+    /// `TEXT` or longer.
+    Text,
+    /// `DATETIME(3)`: 1000–9999, milliseconds, no time zone conversion.
+    Millis,
+    /// `BIGINT`.
+    BigInt,
+    /// `INT UNSIGNED` or `BIGINT`.
+    Unsigned,
+}
+
+impl Wide {
+    fn holds(self, data_type: &str, column_type: &str, precision: Option<u64>) -> bool {
+        match self {
+            Wide::Text => matches!(data_type, "text" | "mediumtext" | "longtext"),
+            Wide::Millis => data_type == "datetime" && precision == Some(3),
+            Wide::BigInt => data_type == "bigint",
+            Wide::Unsigned => {
+                data_type == "bigint" || (data_type == "int" && column_type.contains("unsigned"))
+            }
+        }
+    }
+}
+
+/// Widens the value columns of Drizzle tables created by Drizzle's own DDL
+/// (`VARCHAR(255)`, `TIMESTAMP`, signed `INT`) to the types of
+/// [`DRIZZLE_SCHEMA_SQL`], one `ALTER TABLE` per table that needs it;
+/// stored values are kept (TIMESTAMPs are read in UTC). Columns that are
+/// missing are another tool's business and left alone. Idempotent.
+async fn widen_columns(conn: &mut MySqlConnection, names: &TableNames) -> Result<()> {
+    let rows = sqlx::query(
+        "SELECT CONVERT(TABLE_NAME USING utf8mb4), CONVERT(COLUMN_NAME USING utf8mb4), \
+                CONVERT(LOWER(DATA_TYPE) USING utf8mb4), \
+                CONVERT(LOWER(COLUMN_TYPE) USING utf8mb4), CAST(DATETIME_PRECISION AS UNSIGNED) \
+         FROM information_schema.COLUMNS \
+         WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (?, ?, ?, ?, ?)",
+    )
+    .bind(&names.user)
+    .bind(&names.account)
+    .bind(&names.session)
+    .bind(&names.verification_token)
+    .bind(&names.authenticator)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(AdapterError::backend)?;
+    let all = names.all();
+    for (index, table) in all.iter().enumerate() {
+        let mut changes = Vec::new();
+        for &(_, column, definition, wide) in DRIZZLE_WIDENED.iter().filter(|w| w.0 == index) {
+            for row in &rows {
+                if text_at(row, 0)? == *table
+                    && text_at(row, 1)? == column
+                    && !wide.holds(
+                        &text_at(row, 2)?,
+                        &text_at(row, 3)?,
+                        get::<Option<u64>>(row, 4)?,
+                    )
+                {
+                    changes.push(format!("MODIFY {} {definition}", ident(column)));
+                }
+            }
+        }
+        if !changes.is_empty() {
+            let sql = format!("ALTER TABLE {} {}", ident(table), changes.join(", "));
+            conn.execute(AssertSqlSafe(sql))
+                .await
+                .map_err(AdapterError::backend)?;
+        }
+    }
+    Ok(())
+}
+
 // ------------------------------------------------------------- the adapter
 
 // Every lookup by a key pairs the indexed equality (`col = ?`) with a byte
@@ -1086,18 +1571,15 @@ impl Adapter for MysqlAdapter {
                 .map(|t| db_time("email_verified", t))
                 .transpose()?;
             let id = new_id();
-            sqlx::query(
-                "INSERT INTO `User` (`id`, `name`, `email`, `emailVerified`, `image`) \
-                 VALUES (?, ?, ?, ?, ?)",
-            )
-            .bind(&id)
-            .bind(&user.name)
-            .bind(&user.email)
-            .bind(verified)
-            .bind(&user.image)
-            .execute(&self.pool)
-            .await
-            .map_err(|e| write_error(e, Key::Email, &id))?;
+            sqlx::query(self.sql.create_user.clone())
+                .bind(&id)
+                .bind(&user.name)
+                .bind(&user.email)
+                .bind(verified)
+                .bind(&user.image)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| write_error(e, Key::Email, &id))?;
             Ok(User {
                 email_verified: verified.map(PrimitiveDateTime::assume_utc),
                 ..user.into_user(id)
@@ -1108,15 +1590,12 @@ impl Adapter for MysqlAdapter {
 
     async fn get_user(&self, id: &str) -> Result<Option<User>> {
         self.guard("get_user", async {
-            let row = sqlx::query(
-                "SELECT `id`, `name`, `email`, `emailVerified`, `image` FROM `User` \
-                 WHERE `id` = ? AND `id` = CAST(? AS BINARY)",
-            )
-            .bind(id)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(AdapterError::backend)?;
+            let row = sqlx::query(self.sql.get_user.clone())
+                .bind(id)
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(AdapterError::backend)?;
             row.as_ref().map(user_row).transpose()
         })
         .await
@@ -1124,15 +1603,12 @@ impl Adapter for MysqlAdapter {
 
     async fn get_user_by_email(&self, email: &str) -> Result<Option<User>> {
         self.guard("get_user_by_email", async {
-            let row = sqlx::query(
-                "SELECT `id`, `name`, `email`, `emailVerified`, `image` FROM `User` \
-                 WHERE `email` = ? AND `email` = CAST(? AS BINARY)",
-            )
-            .bind(email)
-            .bind(email)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(AdapterError::backend)?;
+            let row = sqlx::query(self.sql.get_user_by_email.clone())
+                .bind(email)
+                .bind(email)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(AdapterError::backend)?;
             row.as_ref().map(user_row).transpose()
         })
         .await
@@ -1144,20 +1620,14 @@ impl Adapter for MysqlAdapter {
         provider_account_id: &str,
     ) -> Result<Option<User>> {
         self.guard("get_user_by_account", async {
-            let row = sqlx::query(
-                "SELECT u.`id`, u.`name`, u.`email`, u.`emailVerified`, u.`image` \
-                 FROM `Account` a JOIN `User` u ON u.`id` = a.`userId` \
-                 WHERE a.`provider` = ? AND a.`providerAccountId` = ? \
-                   AND a.`provider` = CAST(? AS BINARY) \
-                   AND a.`providerAccountId` = CAST(? AS BINARY)",
-            )
-            .bind(provider)
-            .bind(provider_account_id)
-            .bind(provider)
-            .bind(provider_account_id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(AdapterError::backend)?;
+            let row = sqlx::query(self.sql.get_user_by_account.clone())
+                .bind(provider)
+                .bind(provider_account_id)
+                .bind(provider)
+                .bind(provider_account_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(AdapterError::backend)?;
             row.as_ref().map(user_row).transpose()
         })
         .await
@@ -1183,15 +1653,12 @@ impl Adapter for MysqlAdapter {
             // Without RETURNING: lock the row, write, and return the locked
             // row with the update applied, which is exactly what was stored.
             let mut tx = self.pool.begin().await.map_err(AdapterError::backend)?;
-            let row = sqlx::query(
-                "SELECT `id`, `name`, `email`, `emailVerified`, `image` FROM `User` \
-                 WHERE `id` = ? AND `id` = CAST(? AS BINARY) FOR UPDATE",
-            )
-            .bind(&update.id)
-            .bind(&update.id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(AdapterError::backend)?;
+            let row = sqlx::query(self.sql.update_user_select.clone())
+                .bind(&update.id)
+                .bind(&update.id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(AdapterError::backend)?;
             let Some(current) = row.as_ref().map(user_row).transpose()? else {
                 tx.rollback().await.map_err(AdapterError::backend)?;
                 return Err(not_found());
@@ -1203,23 +1670,20 @@ impl Adapter for MysqlAdapter {
             }
             .apply_to(&mut next);
             if next != current {
-                sqlx::query(
-                    "UPDATE `User` SET `name` = ?, `email` = ?, `emailVerified` = ?, \
-                     `image` = ? WHERE `id` = ? AND `id` = CAST(? AS BINARY)",
-                )
-                .bind(&next.name)
-                .bind(&next.email)
-                .bind(
-                    next.email_verified
-                        .map(|t| db_time("email_verified", t))
-                        .transpose()?,
-                )
-                .bind(&next.image)
-                .bind(&next.id)
-                .bind(&next.id)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| write_error(e, Key::Email, &update.id))?;
+                sqlx::query(self.sql.update_user.clone())
+                    .bind(&next.name)
+                    .bind(&next.email)
+                    .bind(
+                        next.email_verified
+                            .map(|t| db_time("email_verified", t))
+                            .transpose()?,
+                    )
+                    .bind(&next.image)
+                    .bind(&next.id)
+                    .bind(&next.id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| write_error(e, Key::Email, &update.id))?;
             }
             tx.commit().await.map_err(AdapterError::backend)?;
             Ok(next)
@@ -1254,25 +1718,21 @@ impl Adapter for MysqlAdapter {
             check_text("scope", account.scope.as_deref())?;
             check_text("id_token", account.id_token.as_deref())?;
             check_text("session_state", account.session_state.as_deref())?;
-            sqlx::query(
-                "INSERT INTO `Account` (`userId`, `type`, `provider`, `providerAccountId`, \
-                 `refresh_token`, `access_token`, `expires_at`, `token_type`, `scope`, \
-                 `id_token`, `session_state`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(&account.user_id)
-            .bind(account.account_type.as_str())
-            .bind(&account.provider)
-            .bind(&account.provider_account_id)
-            .bind(&account.refresh_token)
-            .bind(&account.access_token)
-            .bind(account.expires_at)
-            .bind(&account.token_type)
-            .bind(&account.scope)
-            .bind(&account.id_token)
-            .bind(&account.session_state)
-            .execute(&self.pool)
-            .await
-            .map_err(|e| write_error(e, Key::ProviderAccountId, &account.user_id))?;
+            sqlx::query(self.sql.link_account.clone())
+                .bind(&account.user_id)
+                .bind(account.account_type.as_str())
+                .bind(&account.provider)
+                .bind(&account.provider_account_id)
+                .bind(&account.refresh_token)
+                .bind(&account.access_token)
+                .bind(account.expires_at)
+                .bind(&account.token_type)
+                .bind(&account.scope)
+                .bind(&account.id_token)
+                .bind(&account.session_state)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| write_error(e, Key::ProviderAccountId, &account.user_id))?;
             Ok(account)
         })
         .await
@@ -1285,39 +1745,26 @@ impl Adapter for MysqlAdapter {
     ) -> Result<Option<Account>> {
         self.guard("unlink_account", async {
             let mut tx = self.pool.begin().await.map_err(AdapterError::backend)?;
-            let row = sqlx::query(
-                "SELECT `userId`, `type`, `provider`, `providerAccountId`, `refresh_token`, \
-                 `access_token`, `expires_at`, `token_type`, `scope`, `id_token`, \
-                 `session_state` FROM `Account` \
-                 WHERE `provider` = ? AND `providerAccountId` = ? \
-                   AND `provider` = CAST(? AS BINARY) \
-                   AND `providerAccountId` = CAST(? AS BINARY) \
-                 FOR UPDATE",
-            )
-            .bind(provider)
-            .bind(provider_account_id)
-            .bind(provider)
-            .bind(provider_account_id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(AdapterError::backend)?;
+            let row = sqlx::query(self.sql.unlink_account_select.clone())
+                .bind(provider)
+                .bind(provider_account_id)
+                .bind(provider)
+                .bind(provider_account_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(AdapterError::backend)?;
             let Some(account) = row.as_ref().map(account_row).transpose()? else {
                 tx.rollback().await.map_err(AdapterError::backend)?;
                 return Ok(None);
             };
-            sqlx::query(
-                "DELETE FROM `Account` \
-                 WHERE `provider` = ? AND `providerAccountId` = ? \
-                   AND `provider` = CAST(? AS BINARY) \
-                   AND `providerAccountId` = CAST(? AS BINARY)",
-            )
-            .bind(provider)
-            .bind(provider_account_id)
-            .bind(provider)
-            .bind(provider_account_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(AdapterError::backend)?;
+            sqlx::query(self.sql.unlink_account.clone())
+                .bind(provider)
+                .bind(provider_account_id)
+                .bind(provider)
+                .bind(provider_account_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(AdapterError::backend)?;
             tx.commit().await.map_err(AdapterError::backend)?;
             Ok(Some(account))
         })
@@ -1330,21 +1777,14 @@ impl Adapter for MysqlAdapter {
         provider_account_id: &str,
     ) -> Result<Option<Account>> {
         self.guard("get_account", async {
-            let row = sqlx::query(
-                "SELECT `userId`, `type`, `provider`, `providerAccountId`, `refresh_token`, \
-                 `access_token`, `expires_at`, `token_type`, `scope`, `id_token`, \
-                 `session_state` FROM `Account` \
-                 WHERE `provider` = ? AND `providerAccountId` = ? \
-                   AND `provider` = CAST(? AS BINARY) \
-                   AND `providerAccountId` = CAST(? AS BINARY)",
-            )
-            .bind(provider)
-            .bind(provider_account_id)
-            .bind(provider)
-            .bind(provider_account_id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(AdapterError::backend)?;
+            let row = sqlx::query(self.sql.get_account.clone())
+                .bind(provider)
+                .bind(provider_account_id)
+                .bind(provider)
+                .bind(provider_account_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(AdapterError::backend)?;
             row.as_ref().map(account_row).transpose()
         })
         .await
@@ -1354,17 +1794,12 @@ impl Adapter for MysqlAdapter {
         self.guard("list_accounts_by_user_id", async {
             // On `Account_userId_idx`; the binary comparison keeps the match
             // exact under any collation.
-            let rows = sqlx::query(
-                "SELECT `userId`, `type`, `provider`, `providerAccountId`, `refresh_token`, \
-                 `access_token`, `expires_at`, `token_type`, `scope`, `id_token`, \
-                 `session_state` FROM `Account` \
-                 WHERE `userId` = ? AND `userId` = CAST(? AS BINARY)",
-            )
-            .bind(user_id)
-            .bind(user_id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(AdapterError::backend)?;
+            let rows = sqlx::query(self.sql.list_accounts.clone())
+                .bind(user_id)
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(AdapterError::backend)?;
             rows.iter().map(account_row).collect()
         })
         .await
@@ -1375,15 +1810,13 @@ impl Adapter for MysqlAdapter {
             check_key("session_token", &session.session_token)?;
             check_key("user_id", &session.user_id)?;
             let expires = db_time("expires", session.expires)?;
-            sqlx::query(
-                "INSERT INTO `Session` (`sessionToken`, `userId`, `expires`) VALUES (?, ?, ?)",
-            )
-            .bind(&session.session_token)
-            .bind(&session.user_id)
-            .bind(expires)
-            .execute(&self.pool)
-            .await
-            .map_err(|e| write_error(e, Key::SessionToken, &session.user_id))?;
+            sqlx::query(self.sql.create_session.clone())
+                .bind(&session.session_token)
+                .bind(&session.user_id)
+                .bind(expires)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| write_error(e, Key::SessionToken, &session.user_id))?;
             Ok(Session {
                 expires: expires.assume_utc(),
                 ..session
@@ -1397,18 +1830,13 @@ impl Adapter for MysqlAdapter {
             let now = now()?;
             // One round trip: the join, with expiry judged by the caller's
             // clock.
-            let row = sqlx::query(
-                "SELECT s.`expires`, u.`id`, u.`name`, u.`email`, u.`emailVerified`, \
-                 u.`image` FROM `Session` s JOIN `User` u ON u.`id` = s.`userId` \
-                 WHERE s.`sessionToken` = ? AND s.`sessionToken` = CAST(? AS BINARY) \
-                   AND s.`expires` > ?",
-            )
-            .bind(session_token)
-            .bind(session_token)
-            .bind(now)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(AdapterError::backend)?;
+            let row = sqlx::query(self.sql.get_session_and_user.clone())
+                .bind(session_token)
+                .bind(session_token)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(AdapterError::backend)?;
             let Some(row) = row else {
                 return Ok(None);
             };
@@ -1451,19 +1879,15 @@ impl Adapter for MysqlAdapter {
                 if next == current {
                     return Ok(Some(current));
                 }
-                let done = sqlx::query(
-                    "UPDATE `Session` SET `userId` = ?, `expires` = ? \
-                     WHERE `sessionToken` = ? AND `sessionToken` = CAST(? AS BINARY) \
-                       AND `userId` = CAST(? AS BINARY) AND `expires` = ?",
-                )
-                .bind(&next.user_id)
-                .bind(db_time("expires", next.expires)?)
-                .bind(&current.session_token)
-                .bind(&current.session_token)
-                .bind(&current.user_id)
-                .bind(db_time("expires", current.expires)?)
-                .execute(&self.pool)
-                .await;
+                let done = sqlx::query(self.sql.update_session.clone())
+                    .bind(&next.user_id)
+                    .bind(db_time("expires", next.expires)?)
+                    .bind(&current.session_token)
+                    .bind(&current.session_token)
+                    .bind(&current.user_id)
+                    .bind(db_time("expires", current.expires)?)
+                    .execute(&self.pool)
+                    .await;
                 match done {
                     Ok(done) if matched(&done) => return Ok(Some(next)),
                     Ok(_) => {}
@@ -1486,17 +1910,13 @@ impl Adapter for MysqlAdapter {
                 let Some(current) = self.find_session(session_token, None).await? else {
                     return Ok(None);
                 };
-                let done = sqlx::query(
-                    "DELETE FROM `Session` \
-                     WHERE `sessionToken` = ? AND `sessionToken` = CAST(? AS BINARY) \
-                       AND `userId` = CAST(? AS BINARY) AND `expires` = ?",
-                )
-                .bind(session_token)
-                .bind(session_token)
-                .bind(&current.user_id)
-                .bind(db_time("expires", current.expires)?)
-                .execute(&self.pool)
-                .await;
+                let done = sqlx::query(self.sql.delete_session.clone())
+                    .bind(session_token)
+                    .bind(session_token)
+                    .bind(&current.user_id)
+                    .bind(db_time("expires", current.expires)?)
+                    .execute(&self.pool)
+                    .await;
                 match done {
                     Ok(done) if matched(&done) => return Ok(Some(current)),
                     Ok(_) => {}
@@ -1514,16 +1934,13 @@ impl Adapter for MysqlAdapter {
             let now = now()?;
             // On `Session_userId_idx`, with expiry judged by the caller's
             // clock.
-            let rows = sqlx::query(
-                "SELECT `sessionToken`, `userId`, `expires` FROM `Session` \
-                 WHERE `userId` = ? AND `userId` = CAST(? AS BINARY) AND `expires` > ?",
-            )
-            .bind(user_id)
-            .bind(user_id)
-            .bind(now)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(AdapterError::backend)?;
+            let rows = sqlx::query(self.sql.list_sessions.clone())
+                .bind(user_id)
+                .bind(user_id)
+                .bind(now)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(AdapterError::backend)?;
             rows.iter()
                 .map(|row| {
                     Ok(Session {
@@ -1545,16 +1962,13 @@ impl Adapter for MysqlAdapter {
             check_key("identifier", &token.identifier)?;
             check_key("token", &token.token)?;
             let expires = db_time("expires", token.expires)?;
-            sqlx::query(
-                "INSERT INTO `VerificationToken` (`identifier`, `token`, `expires`) \
-                 VALUES (?, ?, ?)",
-            )
-            .bind(&token.identifier)
-            .bind(&token.token)
-            .bind(expires)
-            .execute(&self.pool)
-            .await
-            .map_err(|e| write_error(e, Key::Token, ""))?;
+            sqlx::query(self.sql.create_token.clone())
+                .bind(&token.identifier)
+                .bind(&token.token)
+                .bind(expires)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| write_error(e, Key::Token, ""))?;
             Ok(VerificationToken {
                 expires: expires.assume_utc(),
                 ..token
@@ -1576,37 +1990,28 @@ impl Adapter for MysqlAdapter {
             // what is returned is the row that was deleted, even if the token
             // was used and issued again in between.
             for _ in 0..MAX_ATTEMPTS {
-                let row = sqlx::query(
-                    "SELECT `expires`, `expires` > ? FROM `VerificationToken` \
-                     WHERE `identifier` = ? AND `token` = ? \
-                       AND `identifier` = CAST(? AS BINARY) AND `token` = CAST(? AS BINARY)",
-                )
-                .bind(now)
-                .bind(identifier)
-                .bind(token)
-                .bind(identifier)
-                .bind(token)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(AdapterError::backend)?;
+                let row = sqlx::query(self.sql.use_token_select.clone())
+                    .bind(now)
+                    .bind(identifier)
+                    .bind(token)
+                    .bind(identifier)
+                    .bind(token)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(AdapterError::backend)?;
                 let Some(row) = row else {
                     return Ok(None);
                 };
                 let expires: PrimitiveDateTime = get(&row, 0)?;
                 let live: bool = get(&row, 1)?;
-                let done = sqlx::query(
-                    "DELETE FROM `VerificationToken` \
-                     WHERE `identifier` = ? AND `token` = ? \
-                       AND `identifier` = CAST(? AS BINARY) AND `token` = CAST(? AS BINARY) \
-                       AND `expires` = ?",
-                )
-                .bind(identifier)
-                .bind(token)
-                .bind(identifier)
-                .bind(token)
-                .bind(expires)
-                .execute(&self.pool)
-                .await;
+                let done = sqlx::query(self.sql.use_token_delete.clone())
+                    .bind(identifier)
+                    .bind(token)
+                    .bind(identifier)
+                    .bind(token)
+                    .bind(expires)
+                    .execute(&self.pool)
+                    .await;
                 let done = match done {
                     Ok(done) => done,
                     Err(e) if is_deadlock(&e) => continue,
@@ -1641,22 +2046,18 @@ impl Adapter for MysqlAdapter {
                 &authenticator.credential_device_type,
             )?;
             check_text("transports", authenticator.transports.as_deref())?;
-            sqlx::query(
-                "INSERT INTO `Authenticator` (`credentialID`, `userId`, `providerAccountId`, \
-                 `credentialPublicKey`, `counter`, `credentialDeviceType`, \
-                 `credentialBackedUp`, `transports`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(&authenticator.credential_id)
-            .bind(&authenticator.user_id)
-            .bind(&authenticator.provider_account_id)
-            .bind(&authenticator.credential_public_key)
-            .bind(authenticator.counter)
-            .bind(&authenticator.credential_device_type)
-            .bind(authenticator.credential_backed_up)
-            .bind(&authenticator.transports)
-            .execute(&self.pool)
-            .await
-            .map_err(|e| write_error(e, Key::CredentialId, &authenticator.user_id))?;
+            sqlx::query(self.sql.create_authenticator.clone())
+                .bind(&authenticator.credential_id)
+                .bind(&authenticator.user_id)
+                .bind(&authenticator.provider_account_id)
+                .bind(&authenticator.credential_public_key)
+                .bind(authenticator.counter)
+                .bind(&authenticator.credential_device_type)
+                .bind(authenticator.credential_backed_up)
+                .bind(&authenticator.transports)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| write_error(e, Key::CredentialId, &authenticator.user_id))?;
             Ok(authenticator)
         })
         .await
@@ -1669,17 +2070,12 @@ impl Adapter for MysqlAdapter {
 
     async fn list_authenticators_by_user_id(&self, user_id: &str) -> Result<Vec<Authenticator>> {
         self.guard("list_authenticators_by_user_id", async {
-            let rows = sqlx::query(
-                "SELECT `credentialID`, `userId`, `providerAccountId`, `credentialPublicKey`, \
-                 CAST(`counter` AS SIGNED), `credentialDeviceType`, `credentialBackedUp`, \
-                 `transports` FROM `Authenticator` \
-                 WHERE `userId` = ? AND `userId` = CAST(? AS BINARY)",
-            )
-            .bind(user_id)
-            .bind(user_id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(AdapterError::backend)?;
+            let rows = sqlx::query(self.sql.list_authenticators.clone())
+                .bind(user_id)
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(AdapterError::backend)?;
             rows.iter().map(authenticator_row).collect()
         })
         .await
@@ -1704,16 +2100,13 @@ impl Adapter for MysqlAdapter {
                 .find_authenticator(credential_id)
                 .await?
                 .ok_or_else(not_found)?;
-            let done = sqlx::query(
-                "UPDATE `Authenticator` SET `counter` = ? \
-                 WHERE `credentialID` = ? AND `credentialID` = CAST(? AS BINARY)",
-            )
-            .bind(counter)
-            .bind(credential_id)
-            .bind(credential_id)
-            .execute(&self.pool)
-            .await
-            .map_err(|e| write_error(e, Key::CredentialId, &current.user_id))?;
+            let done = sqlx::query(self.sql.update_counter.clone())
+                .bind(counter)
+                .bind(credential_id)
+                .bind(credential_id)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| write_error(e, Key::CredentialId, &current.user_id))?;
             if !matched(&done) {
                 return Err(not_found());
             }
@@ -1726,13 +2119,9 @@ impl Adapter for MysqlAdapter {
         self.guard("purge_expired", async {
             let now = now()?;
             let mut purged = 0;
-            for sql in [
-                "DELETE FROM `Session` WHERE `expires` <= ? ORDER BY `expires` LIMIT 1000",
-                "DELETE FROM `VerificationToken` WHERE `expires` <= ? \
-                 ORDER BY `expires` LIMIT 1000",
-            ] {
+            for sql in [&self.sql.purge_sessions, &self.sql.purge_tokens] {
                 loop {
-                    let done = sqlx::query(sql)
+                    let done = sqlx::query(sql.clone())
                         .bind(now)
                         .execute(&self.pool)
                         .await

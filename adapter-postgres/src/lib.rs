@@ -17,6 +17,17 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow, Postgres};
 use sqlx::{Decode, Row, Type};
 use time::OffsetDateTime;
 
+mod tables;
+
+use tables::Statements;
+
+/// The layouts of the official Auth.js adapters this adapter can share
+/// tables with, and the table names; chosen with
+/// [`PostgresOptions::layout`], [`PostgresOptions::table_names`] and
+/// [`PostgresOptions::table_prefix`]. See the crate docs, "Sharing a
+/// database with Auth.js".
+pub use auth_core::layout::{Layout, TableNames};
+
 /// The sqlx this crate is built on, to build a [`PgPool`] of the matching
 /// version for [`PostgresAdapter::from_pool`].
 pub use sqlx;
@@ -97,6 +108,9 @@ pub struct PostgresOptions {
     schema: String,
     max_connections: u32,
     limits: Limits,
+    layout: Layout,
+    names: TableNames,
+    prefix: String,
 }
 
 /// The time limits of an adapter.
@@ -212,7 +226,44 @@ impl PostgresOptions {
             schema: "public".to_owned(),
             max_connections: DEFAULT_MAX_CONNECTIONS,
             limits: Limits::default(),
+            layout: Layout::default(),
+            names: TableNames::default(),
+            prefix: String::new(),
         }
+    }
+
+    /// The tables of which official Auth.js adapter to use (default
+    /// [`Layout::Prisma`], the tables of `@auth/prisma-adapter` and
+    /// `@auth/kysely-adapter`): [`Layout::Drizzle`] for
+    /// `@auth/drizzle-adapter`'s default PostgreSQL schema,
+    /// [`Layout::PgAdapter`] for `@auth/pg-adapter`'s. Also resets the
+    /// table names to the layout's own (a [prefix](Self::table_prefix)
+    /// stays), so call it before [`table_names`](Self::table_names).
+    pub fn layout(mut self, layout: Layout) -> Self {
+        self.layout = layout;
+        self.names = TableNames::of(layout);
+        self
+    }
+
+    /// Other names for the layout's five tables (default
+    /// [`TableNames::of`] the layout), e.g. for a Drizzle schema declared
+    /// with `pgTable("auth_user", ...)`. The columns stay the layout's.
+    /// Checked when connecting: names must be 1 to 63 bytes (with the
+    /// prefix), without NUL, and distinct (`InvalidInput` on field
+    /// `table_names`).
+    pub fn table_names(mut self, names: TableNames) -> Self {
+        self.names = names;
+        self
+    }
+
+    /// A prefix put before each table name (default none), e.g. `"auth_"`
+    /// for `"auth_user"`, `"auth_account"`, ... . Replaces an earlier
+    /// prefix; applies to the names of [`layout`](Self::layout) or
+    /// [`table_names`](Self::table_names), whichever order they are called
+    /// in. The schema is [`namespace`](Self::namespace).
+    pub fn table_prefix(mut self, prefix: &str) -> Self {
+        self.prefix = prefix.to_owned();
+        self
     }
 
     /// The namespace: the schema that holds the tables (default `public`,
@@ -300,6 +351,8 @@ impl fmt::Debug for PostgresOptions {
             .field("username", &self.connect.get_username())
             .field("database", &self.connect.get_database())
             .field("schema", &self.schema)
+            .field("layout", &self.layout)
+            .field("table_names", &self.names.clone().with_prefix(&self.prefix))
             .field("max_connections", &self.max_connections)
             .field("operation_timeout", &self.limits.operation)
             .field("statement_timeout", &self.limits.statement)
@@ -326,6 +379,8 @@ pub struct PostgresAdapter {
     /// pool built elsewhere, whose own `search_path` is used.
     schema: Option<String>,
     limits: Limits,
+    /// The statements of the layout and table names, built once.
+    sql: &'static Statements,
 }
 
 impl PostgresAdapter {
@@ -367,7 +422,12 @@ impl PostgresAdapter {
             schema,
             max_connections,
             limits,
+            layout,
+            names,
+            prefix,
         } = options;
+        let names = names.with_prefix(&prefix);
+        names.check(63)?;
         if schema.is_empty() || schema.len() > 63 || schema.contains('\0') {
             return Err(AdapterError::invalid_input(
                 "schema",
@@ -409,6 +469,7 @@ impl PostgresAdapter {
             pool,
             schema: Some(schema),
             limits,
+            sql: Statements::of(layout, &names),
         })
     }
 
@@ -425,12 +486,38 @@ impl PostgresAdapter {
     /// bounded by the default operation timeout (10 s; change it with
     /// [`with_operation_timeout`](Self::with_operation_timeout)), and
     /// `migrate` by the default migrate timeout (60 s).
+    ///
+    /// The adapter uses the default layout's tables; choose others with
+    /// [`with_tables`](Self::with_tables).
     pub fn from_pool(pool: PgPool) -> Self {
         Self {
             pool,
             schema: None,
             limits: Limits::default(),
+            sql: Statements::of(Layout::default(), &TableNames::default()),
         }
+    }
+
+    /// The same adapter on the tables of `layout` named `names` (see
+    /// [`PostgresOptions::layout`] and [`PostgresOptions::table_names`]);
+    /// meant for an adapter [from a pool](Self::from_pool).
+    ///
+    /// Errors: `InvalidInput` on field `table_names` for an empty name, one
+    /// longer than 63 bytes or with a NUL, or two alike.
+    pub fn with_tables(mut self, layout: Layout, names: TableNames) -> Result<Self> {
+        names.check(63)?;
+        self.sql = Statements::of(layout, &names);
+        Ok(self)
+    }
+
+    /// The layout of the tables this adapter uses.
+    pub fn layout(&self) -> Layout {
+        self.sql.layout
+    }
+
+    /// The names of the tables this adapter uses (prefix included).
+    pub fn table_names(&self) -> &TableNames {
+        &self.sql.names
     }
 
     /// The same adapter with another limit on each call (see
@@ -519,6 +606,14 @@ impl PostgresAdapter {
     /// ([`MIGRATIONS_SQL`]). Safe to run at every start and from any number
     /// of processes at once, on a fresh schema too.
     ///
+    /// For a [layout](PostgresOptions::layout) or
+    /// [table names](PostgresOptions::table_names) other than the default,
+    /// it runs that layout's official DDL instead, as `CREATE TABLE IF NOT
+    /// EXISTS` (tables the official adapter made are kept), adds the indexes
+    /// the adapter needs, widens the few columns the adapter contract needs
+    /// wider, and checks that every column it uses exists; nothing is
+    /// recorded (see the crate docs, "Sharing a database with Auth.js").
+    ///
     /// It works on one connection of its own, taken out of the pool and
     /// closed at the end, and holds a PostgreSQL advisory lock keyed on the
     /// schema name for the whole run, so that concurrent calls on one schema
@@ -574,6 +669,10 @@ impl PostgresAdapter {
         if let Some(schema) = &self.schema {
             create_schema(&mut conn, schema).await?;
         }
+        if !self.sql.versioned {
+            self.migrate_layout(&mut conn).await?;
+            return conn.close().await.map_err(backend);
+        }
         let mut migrator = sqlx::migrate!("./migrations");
         migrator.dangerous_set_table_name(MIGRATIONS_TABLE);
         // `Migrator::run(&mut conn)` is what this does, but its future is not
@@ -589,6 +688,88 @@ impl PostgresAdapter {
             })?;
         // Closing ends the session, which releases the advisory lock.
         conn.close().await.map_err(backend)
+    }
+
+    /// `migrate()` for a layout or table names other than the default: the
+    /// layout's idempotent DDL in one transaction (tables that exist are
+    /// kept; the indexes missing are added, the others not touched, so that
+    /// a start finding everything in place locks no table), the columns the contract needs
+    /// wider widened (a 32-bit authenticator counter to `bigint`,
+    /// pg-adapter's `varchar(255)` user name to `text`), then a check that
+    /// the tables have every column the adapter uses. Nothing is recorded: the DDL runs again at
+    /// each start, and finds everything in place.
+    async fn migrate_layout(&self, conn: &mut sqlx::PgConnection) -> Result<()> {
+        let mut tx = conn.begin().await.map_err(backend)?;
+        sqlx::raw_sql(self.sql.ddl)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        let names = &self.sql.names;
+        let index_names: Vec<&str> = self.sql.indexes.iter().map(|(n, _)| n.as_str()).collect();
+        let missing: Vec<String> = sqlx::query_scalar(
+            "SELECT n FROM unnest($1::text[]) AS n WHERE NOT EXISTS ( \
+                 SELECT 1 FROM pg_class c \
+                 WHERE c.relname = n AND c.relnamespace = current_schema()::regnamespace)",
+        )
+        .bind(&index_names)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(backend)?;
+        for (name, sql) in &self.sql.indexes {
+            if missing.contains(name) {
+                sqlx::raw_sql(*sql)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+            }
+        }
+        for (table, column, narrower, wider) in &self.sql.widen {
+            let current: Option<String> = sqlx::query_scalar(
+                "SELECT data_type::text FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND table_name = $1 \
+                   AND column_name = $2",
+            )
+            .bind(table)
+            .bind(column)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?;
+            if current.is_some_and(|c| narrower.contains(&c.as_str())) {
+                let sql = format!(
+                    "ALTER TABLE {} ALTER COLUMN {} TYPE {wider}",
+                    quote_ident(table),
+                    quote_ident(column)
+                );
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+            }
+        }
+        let present: Vec<(String, String)> = sqlx::query_as(
+            "SELECT table_name::text, column_name::text FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name = ANY($1)",
+        )
+        .bind(names.all().map(str::to_owned).to_vec())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let missing: Vec<String> = self
+            .sql
+            .columns
+            .iter()
+            .filter(|(t, c)| !present.iter().any(|(pt, pc)| pt == t && pc == c))
+            .map(|(t, c)| format!("{t}.{c}"))
+            .collect();
+        if !missing.is_empty() {
+            return Err(AdapterError::backend(format!(
+                "the existing tables of layout {} lack the columns {}: are the layout and \
+                 table names those of the official adapter that made them?",
+                self.sql.layout,
+                missing.join(", ")
+            )));
+        }
+        tx.commit().await.map_err(backend)
     }
 }
 
@@ -619,6 +800,7 @@ impl fmt::Debug for PostgresAdapter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PostgresAdapter")
             .field("schema", &self.schema)
+            .field("layout", &self.sql.layout)
             .field("connections", &self.pool.size())
             .field("operation_timeout", &self.limits.operation)
             .finish()
@@ -657,6 +839,12 @@ fn optional_instant(
     value: Option<OffsetDateTime>,
 ) -> Result<Option<OffsetDateTime>> {
     value.map(|t| instant(field, t)).transpose()
+}
+
+/// Whether `id` is a `SERIAL` id as pg-adapter's tables store it: an
+/// `int4` in canonical decimal form, so that each user has one id string.
+fn serial_id(id: &str) -> bool {
+    id.parse::<i32>().is_ok_and(|n| n.to_string() == id)
 }
 
 /// The counter as the `bigint` column stores it: every `u32` fits.
@@ -812,61 +1000,92 @@ fn patch_value(field: &Option<Option<String>>) -> Option<&str> {
 // -------------------------------------------------------------- the trait
 
 /// The calls themselves, each bounded by [`PostgresAdapter::run`] in the
-/// [`Adapter`] impl below.
+/// [`Adapter`] impl below. Their SQL is the layout's, built once
+/// ([`tables::Statements`]); every layout binds the same parameters.
 impl PostgresAdapter {
+    /// Whether `id` can name a user of this layout: no NUL, and for
+    /// pg-adapter's `SERIAL` ids a decimal `int4` in canonical form
+    /// (`"7"`, not `"07"`, `"+7"` or `"7 "`). An id that cannot is no user.
+    fn user_ref(&self, id: &str) -> bool {
+        !unstorable_key(id) && (!self.sql.serial_ids() || serial_id(id))
+    }
+
+    /// A `varchar(255)` column of pg-adapter holds at most 255 characters:
+    /// refuse longer values naming the field, rather than let the server
+    /// fail without naming it.
+    fn fits<'a>(&self, field: &'static str, value: impl Into<Option<&'a str>>) -> Result<()> {
+        match (self.sql.max_chars(field), value.into()) {
+            (Some(max), Some(v)) if v.chars().count() > max => Err(AdapterError::invalid_input(
+                field,
+                format!(
+                    "longer than {max} characters, the most this layout's varchar({max}) \
+                     column holds"
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
     async fn create_user_call(&self, user: NewUser) -> Result<User> {
         check_new_user(&user)?;
+        self.fits("name", user.name.as_deref())?;
+        self.fits("email", user.email.as_deref())?;
         let email_verified = optional_instant("emailVerified", user.email_verified)?;
         let user = NewUser {
             email_verified,
             ..user
         }
         .into_user(new_id());
-        sqlx::query(
-            r#"INSERT INTO "User" ("id", "name", "email", "emailVerified", "image")
-               VALUES ($1, $2, $3, $4, $5)"#,
-        )
-        .bind(&user.id)
-        .bind(&user.name)
-        .bind(&user.email)
-        .bind(user.email_verified)
-        .bind(&user.image)
-        .execute(&self.pool)
-        .await
-        .map_err(|e| write_error(e, Key::Email, None))?;
+        let query = sqlx::query(self.sql.create_user)
+            .bind(&user.id)
+            .bind(&user.name)
+            .bind(&user.email)
+            .bind(user.email_verified)
+            .bind(&user.image);
+        if self.sql.serial_ids() {
+            // The SERIAL column numbered the user.
+            let row = query
+                .fetch_one(&self.pool)
+                .await
+                .map_err(|e| write_error(e, Key::Email, None))?;
+            return Ok(User {
+                id: column(&row, "id")?,
+                ..user
+            });
+        }
+        query
+            .execute(&self.pool)
+            .await
+            .map_err(|e| write_error(e, Key::Email, None))?;
         Ok(user)
     }
 
     async fn get_user_call(&self, id: &str) -> Result<Option<User>> {
-        if unstorable_key(id) {
+        if !self.user_ref(id) {
             return Ok(None);
         }
-        sqlx::query(
-            r#"SELECT "id", "name", "email", "emailVerified", "image" FROM "User" WHERE "id" = $1"#,
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(backend)?
-        .as_ref()
-        .map(user_from_row)
-        .transpose()
+        sqlx::query(self.sql.get_user)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?
+            .as_ref()
+            .map(user_from_row)
+            .transpose()
     }
 
     async fn get_user_by_email_call(&self, email: &str) -> Result<Option<User>> {
         if unstorable_key(email) {
             return Ok(None);
         }
-        sqlx::query(
-            r#"SELECT "id", "name", "email", "emailVerified", "image" FROM "User" WHERE "email" = $1"#,
-        )
-        .bind(email)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(backend)?
-        .as_ref()
-        .map(user_from_row)
-        .transpose()
+        sqlx::query(self.sql.get_user_by_email)
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?
+            .as_ref()
+            .map(user_from_row)
+            .transpose()
     }
 
     async fn get_user_by_account_call(
@@ -877,19 +1096,15 @@ impl PostgresAdapter {
         if unstorable_key(provider) || unstorable_key(provider_account_id) {
             return Ok(None);
         }
-        sqlx::query(
-            r#"SELECT u."id", u."name", u."email", u."emailVerified", u."image"
-               FROM "Account" a JOIN "User" u ON u."id" = a."userId"
-               WHERE a."provider" = $1 AND a."providerAccountId" = $2"#,
-        )
-        .bind(provider)
-        .bind(provider_account_id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(backend)?
-        .as_ref()
-        .map(user_from_row)
-        .transpose()
+        sqlx::query(self.sql.get_user_by_account)
+            .bind(provider)
+            .bind(provider_account_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?
+            .as_ref()
+            .map(user_from_row)
+            .transpose()
     }
 
     async fn update_user_call(&self, update: UserUpdate) -> Result<User> {
@@ -897,32 +1112,26 @@ impl PostgresAdapter {
         storable("email", patch_value(&update.email))?;
         storable("image", patch_value(&update.image))?;
         key("email", patch_value(&update.email))?;
+        self.fits("name", patch_value(&update.name))?;
+        self.fits("email", patch_value(&update.email))?;
         let email_verified = optional_instant("emailVerified", update.email_verified.flatten())?;
-        if unstorable_key(&update.id) {
+        if !self.user_ref(&update.id) {
             return Err(AdapterError::user_not_found(&update.id));
         }
         // One statement: each column is set only when its flag says so.
-        let row = sqlx::query(
-            r#"UPDATE "User" SET
-                   "name" = CASE WHEN $2 THEN $3 ELSE "name" END,
-                   "email" = CASE WHEN $4 THEN $5 ELSE "email" END,
-                   "emailVerified" = CASE WHEN $6 THEN $7 ELSE "emailVerified" END,
-                   "image" = CASE WHEN $8 THEN $9 ELSE "image" END
-               WHERE "id" = $1
-               RETURNING "id", "name", "email", "emailVerified", "image""#,
-        )
-        .bind(&update.id)
-        .bind(update.name.is_some())
-        .bind(patch_value(&update.name))
-        .bind(update.email.is_some())
-        .bind(patch_value(&update.email))
-        .bind(update.email_verified.is_some())
-        .bind(email_verified)
-        .bind(update.image.is_some())
-        .bind(patch_value(&update.image))
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(|e| write_error(e, Key::Email, None))?;
+        let row = sqlx::query(self.sql.update_user)
+            .bind(&update.id)
+            .bind(update.name.is_some())
+            .bind(patch_value(&update.name))
+            .bind(update.email.is_some())
+            .bind(patch_value(&update.email))
+            .bind(update.email_verified.is_some())
+            .bind(email_verified)
+            .bind(update.image.is_some())
+            .bind(patch_value(&update.image))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| write_error(e, Key::Email, None))?;
         match row {
             Some(row) => user_from_row(&row),
             None => Err(AdapterError::user_not_found(&update.id)),
@@ -930,46 +1139,83 @@ impl PostgresAdapter {
     }
 
     async fn delete_user_call(&self, id: &str) -> Result<Option<User>> {
-        if unstorable_key(id) {
+        if !self.user_ref(id) {
             return Ok(None);
         }
-        // The foreign keys cascade to accounts, sessions and authenticators
-        // inside this one statement: all or nothing.
-        sqlx::query(
-            r#"DELETE FROM "User" WHERE "id" = $1
-               RETURNING "id", "name", "email", "emailVerified", "image""#,
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(backend)?
-        .as_ref()
-        .map(user_from_row)
-        .transpose()
+        if !self.sql.serial_ids() {
+            // The foreign keys cascade to accounts, sessions and
+            // authenticators inside this one statement: all or nothing.
+            return sqlx::query(self.sql.delete_user)
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(backend)?
+                .as_ref()
+                .map(user_from_row)
+                .transpose();
+        }
+        // pg-adapter's tables have no foreign keys: one transaction deletes
+        // the user, then its rows. Deleting the user row first waits for
+        // the inserts that hold it (FOR KEY SHARE) and keeps new ones out;
+        // the second statement's snapshot, taken after that, sees every
+        // row they committed.
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let row = sqlx::query(self.sql.delete_user)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let user = user_from_row(&row)?;
+        sqlx::query(self.sql.delete_user_rows)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(Some(user))
     }
 
     async fn link_account_call(&self, account: Account) -> Result<Account> {
         check_account(&account)?;
-        sqlx::query(
-            r#"INSERT INTO "Account" ("userId", "type", "provider", "providerAccountId",
-                   "refresh_token", "access_token", "expires_at", "token_type", "scope",
-                   "id_token", "session_state")
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"#,
-        )
-        .bind(&account.user_id)
-        .bind(account.account_type.as_str())
-        .bind(&account.provider)
-        .bind(&account.provider_account_id)
-        .bind(&account.refresh_token)
-        .bind(&account.access_token)
-        .bind(account.expires_at)
-        .bind(&account.token_type)
-        .bind(&account.scope)
-        .bind(&account.id_token)
-        .bind(&account.session_state)
-        .execute(&self.pool)
-        .await
-        .map_err(|e| write_error(e, Key::ProviderAccountId, Some(&account.user_id)))?;
+        self.fits("type", account.account_type.as_str())?;
+        self.fits("provider", account.provider.as_str())?;
+        self.fits("providerAccountId", account.provider_account_id.as_str())?;
+        if self.sql.expires_at_is_int4()
+            && let Some(at) = account.expires_at
+            && i32::try_from(at).is_err()
+        {
+            return Err(AdapterError::invalid_input(
+                "expires_at",
+                "outside -2147483648..=2147483647, the range of this layout's 32-bit \
+                 integer column",
+            ));
+        }
+        if !self.user_ref(&account.user_id) {
+            return Err(AdapterError::user_not_found(&account.user_id));
+        }
+        let done = sqlx::query(self.sql.link_account)
+            .bind(&account.user_id)
+            .bind(account.account_type.as_str())
+            .bind(&account.provider)
+            .bind(&account.provider_account_id)
+            .bind(&account.refresh_token)
+            .bind(&account.access_token)
+            .bind(account.expires_at)
+            .bind(&account.token_type)
+            .bind(&account.scope)
+            .bind(&account.id_token)
+            .bind(&account.session_state)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| write_error(e, Key::ProviderAccountId, Some(&account.user_id)))?;
+        // Without a foreign key (pg-adapter) the insert selects the user:
+        // no row means no user.
+        if done.rows_affected() == 0 {
+            return Err(AdapterError::user_not_found(&account.user_id));
+        }
         Ok(account)
     }
 
@@ -981,20 +1227,15 @@ impl PostgresAdapter {
         if unstorable_key(provider) || unstorable_key(provider_account_id) {
             return Ok(None);
         }
-        sqlx::query(
-            r#"DELETE FROM "Account" WHERE "provider" = $1 AND "providerAccountId" = $2
-               RETURNING "userId", "type", "provider", "providerAccountId", "refresh_token",
-                   "access_token", "expires_at", "token_type", "scope", "id_token",
-                   "session_state""#,
-        )
-        .bind(provider)
-        .bind(provider_account_id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(backend)?
-        .as_ref()
-        .map(account_from_row)
-        .transpose()
+        sqlx::query(self.sql.unlink_account)
+            .bind(provider)
+            .bind(provider_account_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?
+            .as_ref()
+            .map(account_from_row)
+            .transpose()
     }
 
     async fn get_account_call(
@@ -1005,40 +1246,30 @@ impl PostgresAdapter {
         if unstorable_key(provider) || unstorable_key(provider_account_id) {
             return Ok(None);
         }
-        sqlx::query(
-            r#"SELECT "userId", "type", "provider", "providerAccountId", "refresh_token",
-                   "access_token", "expires_at", "token_type", "scope", "id_token",
-                   "session_state"
-               FROM "Account" WHERE "provider" = $1 AND "providerAccountId" = $2"#,
-        )
-        .bind(provider)
-        .bind(provider_account_id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(backend)?
-        .as_ref()
-        .map(account_from_row)
-        .transpose()
+        sqlx::query(self.sql.get_account)
+            .bind(provider)
+            .bind(provider_account_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?
+            .as_ref()
+            .map(account_from_row)
+            .transpose()
     }
 
     async fn list_accounts_by_user_id_call(&self, user_id: &str) -> Result<Vec<Account>> {
-        if unstorable_key(user_id) {
+        if !self.user_ref(user_id) {
             return Ok(Vec::new());
         }
-        // On "Account_userId_idx".
-        sqlx::query(
-            r#"SELECT "userId", "type", "provider", "providerAccountId", "refresh_token",
-                   "access_token", "expires_at", "token_type", "scope", "id_token",
-                   "session_state"
-               FROM "Account" WHERE "userId" = $1"#,
-        )
-        .bind(user_id)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(backend)?
-        .iter()
-        .map(account_from_row)
-        .collect()
+        // On the account table's "userId" index.
+        sqlx::query(self.sql.list_accounts)
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(account_from_row)
+            .collect()
     }
 
     async fn create_session_call(&self, session: Session) -> Result<Session> {
@@ -1046,19 +1277,24 @@ impl PostgresAdapter {
         storable("userId", session.user_id.as_str())?;
         key("sessionToken", session.session_token.as_str())?;
         key("userId", session.user_id.as_str())?;
+        self.fits("sessionToken", session.session_token.as_str())?;
         let session = Session {
             expires: instant("expires", session.expires)?,
             ..session
         };
-        sqlx::query(
-            r#"INSERT INTO "Session" ("sessionToken", "userId", "expires") VALUES ($1, $2, $3)"#,
-        )
-        .bind(&session.session_token)
-        .bind(&session.user_id)
-        .bind(session.expires)
-        .execute(&self.pool)
-        .await
-        .map_err(|e| write_error(e, Key::SessionToken, Some(&session.user_id)))?;
+        if !self.user_ref(&session.user_id) {
+            return Err(AdapterError::user_not_found(&session.user_id));
+        }
+        let done = sqlx::query(self.sql.create_session)
+            .bind(&session.session_token)
+            .bind(&session.user_id)
+            .bind(session.expires)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| write_error(e, Key::SessionToken, Some(&session.user_id)))?;
+        if done.rows_affected() == 0 {
+            return Err(AdapterError::user_not_found(&session.user_id));
+        }
         Ok(session)
     }
 
@@ -1071,16 +1307,12 @@ impl PostgresAdapter {
         }
         // Expiry by the caller's clock, not the server's.
         let now = OffsetDateTime::now_utc();
-        let Some(row) = sqlx::query(
-            r#"SELECT s."expires", u."id", u."name", u."email", u."emailVerified", u."image"
-               FROM "Session" s JOIN "User" u ON u."id" = s."userId"
-               WHERE s."sessionToken" = $1 AND s."expires" > $2"#,
-        )
-        .bind(session_token)
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(backend)?
+        let Some(row) = sqlx::query(self.sql.get_session_and_user)
+            .bind(session_token)
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?
         else {
             return Ok(None);
         };
@@ -1103,59 +1335,70 @@ impl PostgresAdapter {
         // An expired session (by the caller's clock) is not updated: it
         // cannot be revived, exactly as it cannot be read.
         let now = OffsetDateTime::now_utc();
-        sqlx::query(
-            r#"UPDATE "Session"
-               SET "expires" = COALESCE($2, "expires"), "userId" = COALESCE($3, "userId")
-               WHERE "sessionToken" = $1 AND "expires" > $4
-               RETURNING "sessionToken", "userId", "expires""#,
-        )
-        .bind(&update.session_token)
-        .bind(expires)
-        .bind(&update.user_id)
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(|e| write_error(e, Key::SessionToken, update.user_id.as_deref()))?
-        .as_ref()
-        .map(session_from_row)
-        .transpose()
+        let owner_ok = update.user_id.as_deref().is_none_or(|id| self.user_ref(id));
+        if owner_ok {
+            let row = sqlx::query(self.sql.update_session)
+                .bind(&update.session_token)
+                .bind(expires)
+                .bind(&update.user_id)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(|e| write_error(e, Key::SessionToken, update.user_id.as_deref()))?;
+            if let Some(row) = row {
+                return session_from_row(&row).map(Some);
+            }
+            if !self.sql.serial_ids() || update.user_id.is_none() {
+                return Ok(None);
+            }
+        }
+        // No row: without a foreign key (pg-adapter) that may be a missing
+        // new owner. As with a foreign key, that is `NotFound` for a live
+        // session, and none for an unknown one.
+        let live: bool = sqlx::query_scalar(self.sql.session_is_live)
+            .bind(&update.session_token)
+            .bind(now)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)?;
+        if live {
+            return Err(AdapterError::user_not_found(
+                update.user_id.as_deref().unwrap_or_default(),
+            ));
+        }
+        Ok(None)
     }
 
     async fn delete_session_call(&self, session_token: &str) -> Result<Option<Session>> {
         if unstorable_key(session_token) {
             return Ok(None);
         }
-        sqlx::query(
-            r#"DELETE FROM "Session" WHERE "sessionToken" = $1
-               RETURNING "sessionToken", "userId", "expires""#,
-        )
-        .bind(session_token)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(backend)?
-        .as_ref()
-        .map(session_from_row)
-        .transpose()
+        sqlx::query(self.sql.delete_session)
+            .bind(session_token)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?
+            .as_ref()
+            .map(session_from_row)
+            .transpose()
     }
 
     async fn list_sessions_by_user_id_call(&self, user_id: &str) -> Result<Vec<Session>> {
-        if unstorable_key(user_id) {
+        if !self.user_ref(user_id) {
             return Ok(Vec::new());
         }
-        // On "Session_userId_idx"; expiry by the caller's clock.
+        // On the session table's "userId" index; expiry by the caller's
+        // clock.
         let now = OffsetDateTime::now_utc();
-        sqlx::query(
-            r#"SELECT "sessionToken", "userId", "expires" FROM "Session"
-               WHERE "userId" = $1 AND "expires" > $2"#,
-        )
-        .bind(user_id)
-        .bind(now)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(backend)?
-        .iter()
-        .map(session_from_row)
-        .collect()
+        sqlx::query(self.sql.list_sessions)
+            .bind(user_id)
+            .bind(now)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(session_from_row)
+            .collect()
     }
 
     async fn create_verification_token_call(
@@ -1169,16 +1412,13 @@ impl PostgresAdapter {
             expires: instant("expires", token.expires)?,
             ..token
         };
-        sqlx::query(
-            r#"INSERT INTO "VerificationToken" ("identifier", "token", "expires")
-               VALUES ($1, $2, $3)"#,
-        )
-        .bind(&token.identifier)
-        .bind(&token.token)
-        .bind(token.expires)
-        .execute(&self.pool)
-        .await
-        .map_err(|e| write_error(e, Key::Token, None))?;
+        sqlx::query(self.sql.create_verification_token)
+            .bind(&token.identifier)
+            .bind(&token.token)
+            .bind(token.expires)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| write_error(e, Key::Token, None))?;
         Ok(token)
     }
 
@@ -1193,16 +1433,13 @@ impl PostgresAdapter {
         // Deleting is the claim: of concurrent calls only one gets the row.
         // An expired token is deleted too, and reported as none.
         let now = OffsetDateTime::now_utc();
-        let Some(row) = sqlx::query(
-            r#"DELETE FROM "VerificationToken" WHERE "identifier" = $1 AND "token" = $2
-               RETURNING "identifier", "token", "expires", "expires" > $3 AS "valid""#,
-        )
-        .bind(identifier)
-        .bind(token)
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(backend)?
+        let Some(row) = sqlx::query(self.sql.use_verification_token)
+            .bind(identifier)
+            .bind(token)
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?
         else {
             return Ok(None);
         };
@@ -1222,23 +1459,21 @@ impl PostgresAdapter {
     ) -> Result<Authenticator> {
         check_authenticator(&authenticator)?;
         let stored_counter = counter(authenticator.counter);
-        sqlx::query(
-            r#"INSERT INTO "Authenticator" ("credentialID", "userId", "providerAccountId",
-                   "credentialPublicKey", "counter", "credentialDeviceType",
-                   "credentialBackedUp", "transports")
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"#,
-        )
-        .bind(&authenticator.credential_id)
-        .bind(&authenticator.user_id)
-        .bind(&authenticator.provider_account_id)
-        .bind(&authenticator.credential_public_key)
-        .bind(stored_counter)
-        .bind(&authenticator.credential_device_type)
-        .bind(authenticator.credential_backed_up)
-        .bind(&authenticator.transports)
-        .execute(&self.pool)
-        .await
-        .map_err(|e| authenticator_write_error(e, Some(&authenticator.user_id)))?;
+        if !self.user_ref(&authenticator.user_id) {
+            return Err(AdapterError::user_not_found(&authenticator.user_id));
+        }
+        sqlx::query(self.sql.create_authenticator)
+            .bind(&authenticator.credential_id)
+            .bind(&authenticator.user_id)
+            .bind(&authenticator.provider_account_id)
+            .bind(&authenticator.credential_public_key)
+            .bind(stored_counter)
+            .bind(&authenticator.credential_device_type)
+            .bind(authenticator.credential_backed_up)
+            .bind(&authenticator.transports)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| authenticator_write_error(e, Some(&authenticator.user_id)))?;
         Ok(authenticator)
     }
 
@@ -1246,41 +1481,31 @@ impl PostgresAdapter {
         if unstorable_key(credential_id) {
             return Ok(None);
         }
-        sqlx::query(
-            r#"SELECT "credentialID", "userId", "providerAccountId", "credentialPublicKey",
-                   "counter"::bigint AS "counter", "credentialDeviceType", "credentialBackedUp",
-                   "transports"
-               FROM "Authenticator" WHERE "credentialID" = $1"#,
-        )
-        .bind(credential_id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(backend)?
-        .as_ref()
-        .map(authenticator_from_row)
-        .transpose()
+        sqlx::query(self.sql.get_authenticator)
+            .bind(credential_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?
+            .as_ref()
+            .map(authenticator_from_row)
+            .transpose()
     }
 
     async fn list_authenticators_by_user_id_call(
         &self,
         user_id: &str,
     ) -> Result<Vec<Authenticator>> {
-        if unstorable_key(user_id) {
+        if !self.user_ref(user_id) {
             return Ok(Vec::new());
         }
-        sqlx::query(
-            r#"SELECT "credentialID", "userId", "providerAccountId", "credentialPublicKey",
-                   "counter"::bigint AS "counter", "credentialDeviceType", "credentialBackedUp",
-                   "transports"
-               FROM "Authenticator" WHERE "userId" = $1"#,
-        )
-        .bind(user_id)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(backend)?
-        .iter()
-        .map(authenticator_from_row)
-        .collect()
+        sqlx::query(self.sql.list_authenticators)
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(authenticator_from_row)
+            .collect()
     }
 
     async fn update_authenticator_counter_call(
@@ -1293,17 +1518,12 @@ impl PostgresAdapter {
         if unstorable_key(credential_id) {
             return Err(not_found());
         }
-        let row = sqlx::query(
-            r#"UPDATE "Authenticator" SET "counter" = $2 WHERE "credentialID" = $1
-               RETURNING "credentialID", "userId", "providerAccountId", "credentialPublicKey",
-                   "counter"::bigint AS "counter", "credentialDeviceType", "credentialBackedUp",
-                   "transports""#,
-        )
-        .bind(credential_id)
-        .bind(stored_counter)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(|e| authenticator_write_error(e, None))?;
+        let row = sqlx::query(self.sql.update_counter)
+            .bind(credential_id)
+            .bind(stored_counter)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| authenticator_write_error(e, None))?;
         match row {
             Some(row) => authenticator_from_row(&row),
             None => Err(not_found()),
@@ -1315,20 +1535,9 @@ impl PostgresAdapter {
         // `expires` test is checked again on rows a concurrent update_session
         // changed meanwhile, so a session extended at that moment survives.
         // "Now" is the caller's clock, read once, sent as a parameter.
-        const PURGES: [&str; 2] = [
-            r#"DELETE FROM "Session"
-               WHERE "sessionToken" IN (
-                   SELECT "sessionToken" FROM "Session" WHERE "expires" <= $2 LIMIT $1)
-                 AND "expires" <= $2"#,
-            r#"DELETE FROM "VerificationToken"
-               WHERE ("identifier", "token") IN (
-                   SELECT "identifier", "token" FROM "VerificationToken"
-                   WHERE "expires" <= $2 LIMIT $1)
-                 AND "expires" <= $2"#,
-        ];
         let now = OffsetDateTime::now_utc();
         let mut purged = 0;
-        for statement in PURGES {
+        for statement in self.sql.purge {
             loop {
                 let deleted = sqlx::query(statement)
                     .bind(PURGE_BATCH)
@@ -1579,7 +1788,8 @@ fn backend(err: sqlx::Error) -> AdapterError {
 
 /// The field whose value made the index entry named in an "index row size"
 /// message too large, by the index names this crate and Auth.js's Prisma
-/// schema use; `value` for another index.
+/// schema use (and, by their endings, those of the other layouts and of
+/// prefixed tables); `value` for another index.
 fn indexed_field(message: &str) -> &'static str {
     let index = message
         .split_once("index \"")
@@ -1595,7 +1805,23 @@ fn indexed_field(message: &str) -> &'static str {
         | "VerificationToken_token_key"
         | "VerificationToken_identifier_token_key" => "token",
         "Authenticator_pkey" | "Authenticator_credentialID_key" => "credentialID",
-        _ => "value",
+        other => {
+            const ENDINGS: [(&str, &str); 9] = [
+                ("_email_key", "email"),
+                ("_email_unique", "email"),
+                ("_provider_providerAccountId_key", "providerAccountId"),
+                ("_provider_providerAccountId_pk", "providerAccountId"),
+                ("_userId_idx", "userId"),
+                ("_sessionToken_key", "sessionToken"),
+                ("_identifier_token_pk", "token"),
+                ("_credentialID_key", "credentialID"),
+                ("_credentialID_unique", "credentialID"),
+            ];
+            ENDINGS
+                .iter()
+                .find(|(ending, _)| other.ends_with(ending))
+                .map_or("value", |(_, field)| field)
+        }
     }
 }
 
@@ -1657,6 +1883,12 @@ mod tests {
         assert_eq!(
             indexed_field(
                 r#"index row size 6128 exceeds btree version 4 maximum 2704 for index "User_email_key""#
+            ),
+            "email"
+        );
+        assert_eq!(
+            indexed_field(
+                r#"index row size 6128 exceeds maximum 2712 for index "auth_user_email_unique""#
             ),
             "email"
         );

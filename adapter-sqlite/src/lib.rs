@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use auth_core::timestamp::{
-    format_iso, from_unix_millis, parse_iso, to_unix_millis, truncate_to_millis,
+    check_year_range, format_iso, from_unix_millis, parse_iso, to_unix_millis, truncate_to_millis,
 };
 use auth_core::{
     Account, Adapter, AdapterError, Authenticator, Entity, Key, NewUser, Result, Session,
@@ -17,6 +17,11 @@ use deadpool_sqlite::{Hook, HookError, Pool, PoolError, Runtime};
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior, params};
 use time::OffsetDateTime;
+
+/// The table layouts and names this adapter can use; see
+/// [`SqliteOptions::layout`] and the crate docs' "Sharing a database with
+/// Auth.js".
+pub use auth_core::layout::{Layout, TableNames};
 
 /// The pool crate this adapter is built on, to build a [`Pool`] of the
 /// matching version for [`SqliteAdapter::from_pool`].
@@ -35,6 +40,15 @@ pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
 
 /// Migration `i` brings `user_version` from `i` to `i + 1`.
 const MIGRATIONS: &[&str] = &[SCHEMA_SQL];
+
+/// The tables of [`Layout::Drizzle`] as plain SQL: `@auth/drizzle-adapter`'s
+/// default SQLite schema, as `drizzle-kit` creates it (plus two indexes on
+/// `userId` that Drizzle does not create and does not mind).
+/// [`SqliteAdapter::migrate`] runs it with the configured table names.
+pub const DRIZZLE_SCHEMA_SQL: &str = include_str!("../layouts/drizzle.sql");
+
+/// The longest table name the options accept (SQLite itself has no limit).
+const MAX_TABLE_NAME: usize = 255;
 
 /// How many expired rows [`Adapter::purge_expired`] deletes per statement, so
 /// a large purge never holds the write lock for long.
@@ -66,6 +80,12 @@ pub struct SqliteOptions {
     /// for SQLite (default 10 s). A call that runs out of time returns an
     /// error for which [`AdapterError::is_timeout`] is true.
     pub operation_timeout: Duration,
+    /// Which official Auth.js adapter's tables to use (default
+    /// [`Layout::Prisma`]); set it with [`layout`](Self::layout).
+    /// [`Layout::PgAdapter`] is PostgreSQL only: connecting refuses it.
+    pub layout: Layout,
+    /// The five table names (default: those of [`layout`](Self::layout)).
+    pub table_names: TableNames,
 }
 
 impl SqliteOptions {
@@ -81,6 +101,8 @@ impl SqliteOptions {
             pool_size: 8,
             busy_timeout: DEFAULT_BUSY_TIMEOUT,
             operation_timeout: DEFAULT_OPERATION_TIMEOUT,
+            layout: Layout::Prisma,
+            table_names: TableNames::of(Layout::Prisma),
         }
     }
 
@@ -92,6 +114,8 @@ impl SqliteOptions {
             pool_size: 1,
             busy_timeout: DEFAULT_BUSY_TIMEOUT,
             operation_timeout: DEFAULT_OPERATION_TIMEOUT,
+            layout: Layout::Prisma,
+            table_names: TableNames::of(Layout::Prisma),
         }
     }
 
@@ -143,6 +167,35 @@ impl SqliteOptions {
         self.operation_timeout = timeout;
         self
     }
+
+    /// Uses the tables of `layout` ([`Layout::Prisma`], the default, or
+    /// [`Layout::Drizzle`]) and resets the table names to that layout's own;
+    /// call [`table_names`](Self::table_names) or
+    /// [`table_prefix`](Self::table_prefix) after it. [`Layout::PgAdapter`]
+    /// is PostgreSQL only: [`SqliteAdapter::connect_with`] refuses it with
+    /// `InvalidInput` (field `layout`).
+    pub fn layout(mut self, layout: Layout) -> Self {
+        self.layout = layout;
+        self.table_names = TableNames::of(layout);
+        self
+    }
+
+    /// Uses these table names (for tables that were created with custom
+    /// names); the columns stay those of the layout. Checked when
+    /// connecting: `InvalidInput` (field `table_names`) for an empty,
+    /// over-long (255 bytes) or repeated name, or one with a NUL.
+    pub fn table_names(mut self, names: TableNames) -> Self {
+        self.table_names = names;
+        self
+    }
+
+    /// Puts `prefix` before each of the current table names, e.g.
+    /// `.layout(Layout::Drizzle).table_prefix("auth_")` for `auth_user`,
+    /// `auth_account`, ...
+    pub fn table_prefix(mut self, prefix: &str) -> Self {
+        self.table_names = std::mem::take(&mut self.table_names).with_prefix(prefix);
+        self
+    }
 }
 
 // ------------------------------------------------------------------ connect
@@ -160,6 +213,9 @@ pub struct SqliteAdapter {
     namespace: String,
     operation_timeout: Duration,
     busy_timeout: Duration,
+    /// The table layout, and every statement with its table names, built
+    /// once when the adapter is.
+    sql: Arc<Statements>,
     /// For an in-memory database: a connection outside the pool that keeps
     /// the database alive whatever the pool does with its connections.
     _keeper: Option<Arc<Mutex<Connection>>>,
@@ -173,6 +229,8 @@ impl std::fmt::Debug for SqliteAdapter {
             .field("pool", &self.pool.status())
             .field("operation_timeout", &self.operation_timeout)
             .field("busy_timeout", &self.busy_timeout)
+            .field("layout", &self.sql.layout)
+            .field("table_names", &self.sql.names)
             .finish()
     }
 }
@@ -216,8 +274,11 @@ impl SqliteAdapter {
     ///
     /// Errors: `InvalidInput` (field `path`) for an empty path or a `file:`
     /// URI naming an in-memory database (each connection would see its own;
-    /// use [`SqliteOptions::in_memory`]).
+    /// use [`SqliteOptions::in_memory`]); `InvalidInput` (field `layout`)
+    /// for [`Layout::PgAdapter`]; `InvalidInput` (field `table_names`) for
+    /// unusable table names.
     pub async fn connect_with(options: SqliteOptions) -> Result<Self> {
+        let sql = Arc::new(Statements::new(options.layout, &options.table_names)?);
         let in_memory = match &options.path {
             None => true,
             Some(path) if path.as_os_str() == ":memory:" => true,
@@ -271,6 +332,7 @@ impl SqliteAdapter {
             path,
             operation_timeout: options.operation_timeout,
             busy_timeout: options.busy_timeout,
+            sql,
             _keeper: keeper,
         };
         adapter.run("connect", |_| Ok(())).await?;
@@ -278,11 +340,13 @@ impl SqliteAdapter {
     }
 
     /// Wraps an existing pool, with the default operation timeout
-    /// ([`DEFAULT_OPERATION_TIMEOUT`]). Its connections must have `PRAGMA
-    /// foreign_keys = ON` (the cascades depend on it) and should have a busy
-    /// timeout; [`connect_with`] sets that up for you. The adapter cannot
-    /// tell which file the pool opens: [`namespace`](Self::namespace) is
-    /// `""`, and [`drop_namespace`](Self::drop_namespace) asks SQLite.
+    /// ([`DEFAULT_OPERATION_TIMEOUT`]) and the default layout
+    /// ([`Layout::Prisma`]; see [`from_pool_with`](Self::from_pool_with)).
+    /// Its connections must have `PRAGMA foreign_keys = ON` (the cascades
+    /// depend on it) and should have a busy timeout; [`connect_with`] sets
+    /// that up for you. The adapter cannot tell which file the pool opens:
+    /// [`namespace`](Self::namespace) is `""`, and
+    /// [`drop_namespace`](Self::drop_namespace) asks SQLite.
     ///
     /// [`connect_with`]: Self::connect_with
     pub fn from_pool(pool: Pool) -> Self {
@@ -292,8 +356,37 @@ impl SqliteAdapter {
             namespace: String::new(),
             operation_timeout: DEFAULT_OPERATION_TIMEOUT,
             busy_timeout: DEFAULT_BUSY_TIMEOUT,
+            sql: Arc::new(
+                Statements::new(Layout::Prisma, &TableNames::of(Layout::Prisma))
+                    .expect("the default layout and names are valid"),
+            ),
             _keeper: None,
         }
+    }
+
+    /// Wraps an existing pool as [`from_pool`](Self::from_pool) does, with
+    /// the time limits, layout and table names of `options` (its path and
+    /// pool size are not used).
+    ///
+    /// Errors: `InvalidInput` (fields `layout`, `table_names`) as for
+    /// [`connect_with`](Self::connect_with).
+    pub fn from_pool_with(pool: Pool, options: &SqliteOptions) -> Result<Self> {
+        Ok(Self {
+            operation_timeout: options.operation_timeout,
+            busy_timeout: options.busy_timeout,
+            sql: Arc::new(Statements::new(options.layout, &options.table_names)?),
+            ..Self::from_pool(pool)
+        })
+    }
+
+    /// The table layout in use.
+    pub fn layout(&self) -> Layout {
+        self.sql.layout
+    }
+
+    /// The table names in use.
+    pub fn table_names(&self) -> &TableNames {
+        &self.sql.names
     }
 
     /// The database file, when the adapter opened one itself (`None` for an
@@ -368,11 +461,24 @@ impl SqliteAdapter {
     /// nothing to do. Tables that Auth.js already created are kept
     /// (`CREATE ... IF NOT EXISTS`).
     ///
+    /// With another [`Layout`] or other table names, it runs that layout's
+    /// DDL (`CREATE ... IF NOT EXISTS`, in the same kind of transaction)
+    /// with the configured names and leaves `user_version`, which belongs
+    /// to the default tables, alone.
+    ///
     /// Errors: `Backend` if the database has a newer schema version than this
     /// adapter knows.
     pub async fn migrate(&self) -> Result<()> {
-        self.run("migrate", |conn| {
+        let sql = self.sql.clone();
+        self.run("migrate", move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            if let Some(schema) = &sql.schema {
+                // Another layout or other names: idempotent DDL, and
+                // `user_version` (the default tables' version) left alone.
+                tx.execute_batch(schema)?;
+                tx.commit()?;
+                return Ok(());
+            }
             let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
             let version = usize::try_from(version).unwrap_or(usize::MAX);
             if version > SCHEMA_VERSION {
@@ -654,11 +760,284 @@ fn authenticator_row(row: &Row<'_>) -> rusqlite::Result<Authenticator> {
     })
 }
 
-fn iso_param(field: &'static str, instant: Option<OffsetDateTime>) -> Result<Value> {
-    Ok(match instant {
-        Some(t) => Value::Text(format_iso(field, t)?),
-        None => Value::Null,
-    })
+// ------------------------------------------------------------- statements
+
+/// Every statement of the adapter, written once for the Prisma names and
+/// renamed for the configured ones when the adapter is built (never per
+/// call). The columns are the same in both layouts; only the tables and the
+/// stored form of instants differ.
+#[derive(Debug)]
+struct Statements {
+    layout: Layout,
+    names: TableNames,
+    /// `true` when instants are stored as Unix milliseconds (Drizzle's
+    /// `integer({ mode: "timestamp_ms" })`), `false` for ISO-8601 text.
+    millis: bool,
+    /// The DDL `migrate()` runs; `None` for the default layout and names,
+    /// which keep the versioned migrations and `user_version`.
+    schema: Option<String>,
+    create_user: String,
+    get_user: String,
+    get_user_by_email: String,
+    get_user_by_account: String,
+    update_user: String,
+    delete_user: String,
+    link_account: String,
+    unlink_account: String,
+    get_account: String,
+    list_accounts: String,
+    create_session: String,
+    get_session_and_user: String,
+    update_session: String,
+    delete_session: String,
+    list_sessions: String,
+    create_token: String,
+    use_token: String,
+    create_authenticator: String,
+    get_authenticator: String,
+    list_authenticators: String,
+    update_counter: String,
+    purge_sessions: String,
+    purge_tokens: String,
+}
+
+impl Statements {
+    fn new(layout: Layout, names: &TableNames) -> Result<Self> {
+        if layout == Layout::PgAdapter {
+            return Err(AdapterError::invalid_input(
+                "layout",
+                "the pg-adapter layout is PostgreSQL only; use Layout::Prisma or Layout::Drizzle",
+            ));
+        }
+        names.check(MAX_TABLE_NAME)?;
+        let prisma = TableNames::of(Layout::Prisma);
+        let schema = match layout {
+            Layout::Drizzle => Some(rename(
+                DRIZZLE_SCHEMA_SQL,
+                &TableNames::of(Layout::Drizzle),
+                names,
+            )),
+            _ if *names != prisma => Some(rename(SCHEMA_SQL, &prisma, names)),
+            _ => None,
+        };
+        let r = |template: &str| rename(template, &prisma, names);
+        Ok(Self {
+            layout,
+            names: names.clone(),
+            millis: layout == Layout::Drizzle,
+            schema,
+            create_user: r(
+                r#"INSERT INTO "User" ("id", "name", "email", "emailVerified", "image")
+                   VALUES (?1, ?2, ?3, ?4, ?5)"#,
+            ),
+            get_user: r(concat!(
+                r#"SELECT "#,
+                user_columns!(),
+                r#" FROM "User" WHERE "id" = ?1"#
+            )),
+            get_user_by_email: r(concat!(
+                r#"SELECT "#,
+                user_columns!(),
+                r#" FROM "User" WHERE "email" = ?1"#
+            )),
+            get_user_by_account: r(
+                r#"SELECT u."id", u."name", u."email", u."emailVerified", u."image"
+                       FROM "Account" a JOIN "User" u ON u."id" = a."userId"
+                       WHERE a."provider" = ?1 AND a."providerAccountId" = ?2"#,
+            ),
+            // One statement: each field is replaced only when its flag is set.
+            update_user: r(concat!(
+                r#"UPDATE "User" SET
+                     "name" = CASE WHEN ?2 THEN ?3 ELSE "name" END,
+                     "email" = CASE WHEN ?4 THEN ?5 ELSE "email" END,
+                     "emailVerified" = CASE WHEN ?6 THEN ?7 ELSE "emailVerified" END,
+                     "image" = CASE WHEN ?8 THEN ?9 ELSE "image" END
+                   WHERE "id" = ?1
+                   RETURNING "#,
+                user_columns!()
+            )),
+            // One statement: the foreign keys cascade to accounts, sessions
+            // and authenticators inside it, so it is all or nothing.
+            delete_user: r(concat!(
+                r#"DELETE FROM "User" WHERE "id" = ?1 RETURNING "#,
+                user_columns!()
+            )),
+            link_account: r(
+                r#"INSERT INTO "Account" ("userId", "type", "provider", "providerAccountId",
+                     "access_token", "refresh_token", "expires_at", "token_type", "scope",
+                     "id_token", "session_state")
+                   VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"#,
+            ),
+            unlink_account: r(concat!(
+                r#"DELETE FROM "Account" WHERE "provider" = ?1 AND "providerAccountId" = ?2
+                   RETURNING "#,
+                account_columns!()
+            )),
+            get_account: r(concat!(
+                r#"SELECT "#,
+                account_columns!(),
+                r#" FROM "Account"
+                   WHERE "provider" = ?1 AND "providerAccountId" = ?2"#
+            )),
+            // On "Account_userId_idx" (Drizzle: "account_userId_idx").
+            list_accounts: r(concat!(
+                r#"SELECT "#,
+                account_columns!(),
+                r#" FROM "Account" WHERE "userId" = ?1"#
+            )),
+            create_session: r(
+                r#"INSERT INTO "Session" ("sessionToken", "userId", "expires") VALUES (?1, ?2, ?3)"#,
+            ),
+            get_session_and_user: r(concat!(
+                r#"SELECT s."sessionToken", s."userId", s."expires",
+                          u."id", u."name", u."email", u."emailVerified", u."image"
+                   FROM "Session" s JOIN "User" u ON u."id" = s."userId"
+                   WHERE s."sessionToken" = ?1 AND "#,
+                unix_ms!(r#"s."expires""#),
+                " > ?2"
+            )),
+            // Only a live session changes: an expired one is not revived.
+            update_session: r(concat!(
+                r#"UPDATE "Session" SET
+                     "expires" = coalesce(?2, "expires"),
+                     "userId" = coalesce(?3, "userId")
+                   WHERE "sessionToken" = ?1 AND "#,
+                unix_ms!(r#""expires""#),
+                r#" > ?4
+                   RETURNING "sessionToken", "userId", "expires""#
+            )),
+            delete_session: r(r#"DELETE FROM "Session" WHERE "sessionToken" = ?1
+                       RETURNING "sessionToken", "userId", "expires""#),
+            // On "Session_userId_idx"; expiry compared as instants, on the
+            // caller's clock.
+            list_sessions: r(concat!(
+                r#"SELECT "sessionToken", "userId", "expires" FROM "Session"
+                   WHERE "userId" = ?1 AND "#,
+                unix_ms!(r#""expires""#),
+                " > ?2"
+            )),
+            create_token: r(
+                r#"INSERT INTO "VerificationToken" ("identifier", "token", "expires")
+                   VALUES (?1, ?2, ?3)"#,
+            ),
+            // One statement deletes and returns: of concurrent uses only one
+            // sees the row. An expired token is deleted all the same, and not
+            // returned.
+            use_token: r(concat!(
+                r#"DELETE FROM "VerificationToken" WHERE "identifier" = ?1 AND "token" = ?2
+                   RETURNING "identifier", "token", "expires", coalesce("#,
+                unix_ms!(r#""expires""#),
+                " > ?3, 0)"
+            )),
+            create_authenticator: r(
+                r#"INSERT INTO "Authenticator" ("credentialID", "userId", "providerAccountId",
+                     "credentialPublicKey", "counter", "credentialDeviceType",
+                     "credentialBackedUp", "transports")
+                   VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"#,
+            ),
+            get_authenticator: r(concat!(
+                r#"SELECT "#,
+                authenticator_columns!(),
+                r#" FROM "Authenticator" WHERE "credentialID" = ?1"#
+            )),
+            list_authenticators: r(concat!(
+                r#"SELECT "#,
+                authenticator_columns!(),
+                r#" FROM "Authenticator" WHERE "userId" = ?1"#
+            )),
+            update_counter: r(concat!(
+                r#"UPDATE "Authenticator" SET "counter" = ?2 WHERE "credentialID" = ?1
+                   RETURNING "#,
+                authenticator_columns!()
+            )),
+            purge_sessions: r(concat!(
+                r#"DELETE FROM "Session" WHERE rowid IN
+                         (SELECT rowid FROM "Session" WHERE "#,
+                unix_ms!(r#""expires""#),
+                " <= ?1 LIMIT ?2)"
+            )),
+            purge_tokens: r(concat!(
+                r#"DELETE FROM "VerificationToken" WHERE rowid IN
+                         (SELECT rowid FROM "VerificationToken" WHERE "#,
+                unix_ms!(r#""expires""#),
+                " <= ?1 LIMIT ?2)"
+            )),
+        })
+    }
+
+    /// An instant as this layout stores it: ISO-8601 text in UTC to the
+    /// millisecond (Prisma/Kysely), or Unix milliseconds (Drizzle). Either
+    /// way years 0000–9999, so both layouts accept the same instants.
+    fn instant(&self, field: &'static str, instant: OffsetDateTime) -> Result<Value> {
+        if self.millis {
+            let utc = check_year_range(field, truncate_to_millis(instant), 0..=9999)?;
+            Ok(Value::Integer(to_unix_millis(utc)))
+        } else {
+            Ok(Value::Text(format_iso(field, instant)?))
+        }
+    }
+
+    fn optional_instant(
+        &self,
+        field: &'static str,
+        instant: Option<OffsetDateTime>,
+    ) -> Result<Value> {
+        instant.map_or(Ok(Value::Null), |t| self.instant(field, t))
+    }
+}
+
+/// Whether an identifier ending in `tail` is an index name of our DDL
+/// (`User_email_key`, `account_userId_idx`, `user_email_unique`), not a
+/// column such as `session_state`.
+fn is_index_name(tail: &str) -> bool {
+    ["_key", "_idx", "_unique"]
+        .iter()
+        .any(|suffix| tail.ends_with(suffix))
+}
+
+/// `template` with every double-quoted identifier that is one of `from`'s
+/// table names replaced by the matching name of `to` (quoted, `"` doubled),
+/// and every index name that starts with such a name and `_` (index names
+/// are global in SQLite) given the new name as its start. One
+/// pass, so a name of `to` that is also one of `from` is never renamed twice.
+fn rename(template: &str, from: &TableNames, to: &TableNames) -> String {
+    if from == to {
+        return template.to_owned();
+    }
+    let pairs: Vec<(&str, &str)> = from.all().into_iter().zip(to.all()).collect();
+    let mut out = String::with_capacity(template.len() + 64);
+    let mut rest = template;
+    while let Some(open) = rest.find('"') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('"') else {
+            out.push_str(&rest[open..]);
+            rest = "";
+            break;
+        };
+        let ident = &after[..close];
+        let renamed = pairs.iter().find_map(|(old, new)| {
+            if ident == *old {
+                Some((*new).to_owned())
+            } else {
+                ident
+                    .strip_prefix(old)
+                    .filter(|tail| tail.starts_with('_') && is_index_name(tail))
+                    .map(|tail| format!("{new}{tail}"))
+            }
+        });
+        match renamed {
+            Some(name) => {
+                out.push('"');
+                out.push_str(&name.replace('"', "\"\""));
+                out.push('"');
+            }
+            None => out.push_str(&rest[open..open + close + 2]),
+        }
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 // ---------------------------------------------------------------- adapter
@@ -671,16 +1050,14 @@ impl Adapter for SqliteAdapter {
             ..user
         }
         .into_user(new_id());
-        let verified = iso_param("email_verified", user.email_verified)?;
+        let sql = self.sql.clone();
+        let verified = sql.optional_instant("email_verified", user.email_verified)?;
         self.run("create_user", move |conn| {
-            conn.prepare_cached(
-                r#"INSERT INTO "User" ("id", "name", "email", "emailVerified", "image")
-                   VALUES (?1, ?2, ?3, ?4, ?5)"#,
-            )?
-            .execute(params![
-                user.id, user.name, user.email, verified, user.image
-            ])
-            .map_err(|e| classify(e, Key::Email, None))?;
+            conn.prepare_cached(&sql.create_user)?
+                .execute(params![
+                    user.id, user.name, user.email, verified, user.image
+                ])
+                .map_err(|e| classify(e, Key::Email, None))?;
             Ok(user)
         })
         .await
@@ -688,14 +1065,10 @@ impl Adapter for SqliteAdapter {
 
     async fn get_user(&self, id: &str) -> Result<Option<User>> {
         let id = id.to_owned();
+        let sql = self.sql.clone();
         self.run("get_user", move |conn| {
-            const SQL: &str = concat!(
-                r#"SELECT "#,
-                user_columns!(),
-                r#" FROM "User" WHERE "id" = ?1"#
-            );
             Ok(conn
-                .prepare_cached(SQL)?
+                .prepare_cached(&sql.get_user)?
                 .query_row([id], user_row)
                 .optional()?)
         })
@@ -704,14 +1077,10 @@ impl Adapter for SqliteAdapter {
 
     async fn get_user_by_email(&self, email: &str) -> Result<Option<User>> {
         let email = email.to_owned();
+        let sql = self.sql.clone();
         self.run("get_user_by_email", move |conn| {
-            const SQL: &str = concat!(
-                r#"SELECT "#,
-                user_columns!(),
-                r#" FROM "User" WHERE "email" = ?1"#
-            );
             Ok(conn
-                .prepare_cached(SQL)?
+                .prepare_cached(&sql.get_user_by_email)?
                 .query_row([email], user_row)
                 .optional()?)
         })
@@ -724,13 +1093,10 @@ impl Adapter for SqliteAdapter {
         provider_account_id: &str,
     ) -> Result<Option<User>> {
         let (provider, pid) = (provider.to_owned(), provider_account_id.to_owned());
+        let sql = self.sql.clone();
         self.run("get_user_by_account", move |conn| {
             Ok(conn
-                .prepare_cached(
-                    r#"SELECT u."id", u."name", u."email", u."emailVerified", u."image"
-                       FROM "Account" a JOIN "User" u ON u."id" = a."userId"
-                       WHERE a."provider" = ?1 AND a."providerAccountId" = ?2"#,
-                )?
+                .prepare_cached(&sql.get_user_by_account)?
                 .query_row([provider, pid], user_row)
                 .optional()?)
         })
@@ -738,20 +1104,10 @@ impl Adapter for SqliteAdapter {
     }
 
     async fn update_user(&self, update: UserUpdate) -> Result<User> {
-        let verified = iso_param("email_verified", update.email_verified.flatten())?;
+        let sql = self.sql.clone();
+        let verified = sql.optional_instant("email_verified", update.email_verified.flatten())?;
         self.run("update_user", move |conn| {
-            // One statement: each field is replaced only when its flag is set.
-            const SQL: &str = concat!(
-                r#"UPDATE "User" SET
-                     "name" = CASE WHEN ?2 THEN ?3 ELSE "name" END,
-                     "email" = CASE WHEN ?4 THEN ?5 ELSE "email" END,
-                     "emailVerified" = CASE WHEN ?6 THEN ?7 ELSE "emailVerified" END,
-                     "image" = CASE WHEN ?8 THEN ?9 ELSE "image" END
-                   WHERE "id" = ?1
-                   RETURNING "#,
-                user_columns!()
-            );
-            conn.prepare_cached(SQL)?
+            conn.prepare_cached(&sql.update_user)?
                 .query_row(
                     params![
                         update.id,
@@ -775,15 +1131,10 @@ impl Adapter for SqliteAdapter {
 
     async fn delete_user(&self, id: &str) -> Result<Option<User>> {
         let id = id.to_owned();
-        // One statement: the foreign keys cascade to accounts, sessions and
-        // authenticators inside it, so it is all or nothing.
+        let sql = self.sql.clone();
         self.run("delete_user", move |conn| {
-            const SQL: &str = concat!(
-                r#"DELETE FROM "User" WHERE "id" = ?1 RETURNING "#,
-                user_columns!()
-            );
             Ok(conn
-                .prepare_cached(SQL)?
+                .prepare_cached(&sql.delete_user)?
                 .query_row([id], user_row)
                 .optional()?)
         })
@@ -791,28 +1142,24 @@ impl Adapter for SqliteAdapter {
     }
 
     async fn link_account(&self, account: Account) -> Result<Account> {
+        let sql = self.sql.clone();
         self.run("link_account", move |conn| {
             let a = &account;
-            conn.prepare_cached(
-                r#"INSERT INTO "Account" ("userId", "type", "provider", "providerAccountId",
-                     "access_token", "refresh_token", "expires_at", "token_type", "scope",
-                     "id_token", "session_state")
-                   VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"#,
-            )?
-            .execute(params![
-                a.user_id,
-                a.account_type.as_str(),
-                a.provider,
-                a.provider_account_id,
-                a.access_token,
-                a.refresh_token,
-                a.expires_at,
-                a.token_type,
-                a.scope,
-                a.id_token,
-                a.session_state,
-            ])
-            .map_err(|e| classify(e, Key::ProviderAccountId, Some(&a.user_id)))?;
+            conn.prepare_cached(&sql.link_account)?
+                .execute(params![
+                    a.user_id,
+                    a.account_type.as_str(),
+                    a.provider,
+                    a.provider_account_id,
+                    a.access_token,
+                    a.refresh_token,
+                    a.expires_at,
+                    a.token_type,
+                    a.scope,
+                    a.id_token,
+                    a.session_state,
+                ])
+                .map_err(|e| classify(e, Key::ProviderAccountId, Some(&a.user_id)))?;
             Ok(account)
         })
         .await
@@ -824,14 +1171,10 @@ impl Adapter for SqliteAdapter {
         provider_account_id: &str,
     ) -> Result<Option<Account>> {
         let (provider, pid) = (provider.to_owned(), provider_account_id.to_owned());
+        let sql = self.sql.clone();
         self.run("unlink_account", move |conn| {
-            const SQL: &str = concat!(
-                r#"DELETE FROM "Account" WHERE "provider" = ?1 AND "providerAccountId" = ?2
-                   RETURNING "#,
-                account_columns!()
-            );
             Ok(conn
-                .prepare_cached(SQL)?
+                .prepare_cached(&sql.unlink_account)?
                 .query_row([provider, pid], account_row)
                 .optional()?)
         })
@@ -844,15 +1187,10 @@ impl Adapter for SqliteAdapter {
         provider_account_id: &str,
     ) -> Result<Option<Account>> {
         let (provider, pid) = (provider.to_owned(), provider_account_id.to_owned());
+        let sql = self.sql.clone();
         self.run("get_account", move |conn| {
-            const SQL: &str = concat!(
-                r#"SELECT "#,
-                account_columns!(),
-                r#" FROM "Account"
-                   WHERE "provider" = ?1 AND "providerAccountId" = ?2"#
-            );
             Ok(conn
-                .prepare_cached(SQL)?
+                .prepare_cached(&sql.get_account)?
                 .query_row([provider, pid], account_row)
                 .optional()?)
         })
@@ -861,14 +1199,9 @@ impl Adapter for SqliteAdapter {
 
     async fn list_accounts_by_user_id(&self, user_id: &str) -> Result<Vec<Account>> {
         let id = user_id.to_owned();
+        let sql = self.sql.clone();
         self.run("list_accounts_by_user_id", move |conn| {
-            // On "Account_userId_idx".
-            const SQL: &str = concat!(
-                r#"SELECT "#,
-                account_columns!(),
-                r#" FROM "Account" WHERE "userId" = ?1"#
-            );
-            let mut stmt = conn.prepare_cached(SQL)?;
+            let mut stmt = conn.prepare_cached(&sql.list_accounts)?;
             let rows = stmt.query_map([id], account_row)?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })
@@ -880,13 +1213,12 @@ impl Adapter for SqliteAdapter {
             expires: truncate_to_millis(session.expires),
             ..session
         };
-        let expires = format_iso("expires", session.expires)?;
+        let sql = self.sql.clone();
+        let expires = sql.instant("expires", session.expires)?;
         self.run("create_session", move |conn| {
-            conn.prepare_cached(
-                r#"INSERT INTO "Session" ("sessionToken", "userId", "expires") VALUES (?1, ?2, ?3)"#,
-            )?
-            .execute(params![session.session_token, session.user_id, expires])
-            .map_err(|e| classify(e, Key::SessionToken, Some(&session.user_id)))?;
+            conn.prepare_cached(&sql.create_session)?
+                .execute(params![session.session_token, session.user_id, expires])
+                .map_err(|e| classify(e, Key::SessionToken, Some(&session.user_id)))?;
             Ok(session)
         })
         .await
@@ -895,17 +1227,10 @@ impl Adapter for SqliteAdapter {
     async fn get_session_and_user(&self, session_token: &str) -> Result<Option<(Session, User)>> {
         let token = session_token.to_owned();
         let now = now_ms();
+        let sql = self.sql.clone();
         self.run("get_session_and_user", move |conn| {
-            const SQL: &str = concat!(
-                r#"SELECT s."sessionToken", s."userId", s."expires",
-                          u."id", u."name", u."email", u."emailVerified", u."image"
-                   FROM "Session" s JOIN "User" u ON u."id" = s."userId"
-                   WHERE s."sessionToken" = ?1 AND "#,
-                unix_ms!(r#"s."expires""#),
-                " > ?2"
-            );
             Ok(conn
-                .prepare_cached(SQL)?
+                .prepare_cached(&sql.get_session_and_user)?
                 .query_row(params![token, now], |row| {
                     Ok((session_row(row)?, user_at(row, 3)?))
                 })
@@ -915,20 +1240,11 @@ impl Adapter for SqliteAdapter {
     }
 
     async fn update_session(&self, update: SessionUpdate) -> Result<Option<Session>> {
-        let expires = iso_param("expires", update.expires)?;
+        let sql = self.sql.clone();
+        let expires = sql.optional_instant("expires", update.expires)?;
         let now = now_ms();
         self.run("update_session", move |conn| {
-            // Only a live session changes: an expired one is not revived.
-            const SQL: &str = concat!(
-                r#"UPDATE "Session" SET
-                     "expires" = coalesce(?2, "expires"),
-                     "userId" = coalesce(?3, "userId")
-                   WHERE "sessionToken" = ?1 AND "#,
-                unix_ms!(r#""expires""#),
-                r#" > ?4
-                   RETURNING "sessionToken", "userId", "expires""#
-            );
-            conn.prepare_cached(SQL)?
+            conn.prepare_cached(&sql.update_session)?
                 .query_row(
                     params![update.session_token, expires, update.user_id, now],
                     session_row,
@@ -941,12 +1257,10 @@ impl Adapter for SqliteAdapter {
 
     async fn delete_session(&self, session_token: &str) -> Result<Option<Session>> {
         let token = session_token.to_owned();
+        let sql = self.sql.clone();
         self.run("delete_session", move |conn| {
             Ok(conn
-                .prepare_cached(
-                    r#"DELETE FROM "Session" WHERE "sessionToken" = ?1
-                       RETURNING "sessionToken", "userId", "expires""#,
-                )?
+                .prepare_cached(&sql.delete_session)?
                 .query_row([token], session_row)
                 .optional()?)
         })
@@ -956,16 +1270,9 @@ impl Adapter for SqliteAdapter {
     async fn list_sessions_by_user_id(&self, user_id: &str) -> Result<Vec<Session>> {
         let id = user_id.to_owned();
         let now = now_ms();
+        let sql = self.sql.clone();
         self.run("list_sessions_by_user_id", move |conn| {
-            // On "Session_userId_idx"; expiry compared as instants, on the
-            // caller's clock.
-            const SQL: &str = concat!(
-                r#"SELECT "sessionToken", "userId", "expires" FROM "Session"
-                   WHERE "userId" = ?1 AND "#,
-                unix_ms!(r#""expires""#),
-                " > ?2"
-            );
-            let mut stmt = conn.prepare_cached(SQL)?;
+            let mut stmt = conn.prepare_cached(&sql.list_sessions)?;
             let rows = stmt.query_map(params![id, now], session_row)?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })
@@ -980,14 +1287,12 @@ impl Adapter for SqliteAdapter {
             expires: truncate_to_millis(token.expires),
             ..token
         };
-        let expires = format_iso("expires", token.expires)?;
+        let sql = self.sql.clone();
+        let expires = sql.instant("expires", token.expires)?;
         self.run("create_verification_token", move |conn| {
-            conn.prepare_cached(
-                r#"INSERT INTO "VerificationToken" ("identifier", "token", "expires")
-                   VALUES (?1, ?2, ?3)"#,
-            )?
-            .execute(params![token.identifier, token.token, expires])
-            .map_err(|e| classify(e, Key::Token, None))?;
+            conn.prepare_cached(&sql.create_token)?
+                .execute(params![token.identifier, token.token, expires])
+                .map_err(|e| classify(e, Key::Token, None))?;
             Ok(token)
         })
         .await
@@ -1000,17 +1305,10 @@ impl Adapter for SqliteAdapter {
     ) -> Result<Option<VerificationToken>> {
         let (identifier, token) = (identifier.to_owned(), token.to_owned());
         let now = now_ms();
-        // One statement deletes and returns: of concurrent uses only one sees
-        // the row. An expired token is deleted all the same, and not returned.
+        let sql = self.sql.clone();
         self.run("use_verification_token", move |conn| {
-            const SQL: &str = concat!(
-                r#"DELETE FROM "VerificationToken" WHERE "identifier" = ?1 AND "token" = ?2
-                   RETURNING "identifier", "token", "expires", coalesce("#,
-                unix_ms!(r#""expires""#),
-                " > ?3, 0)"
-            );
             let used = conn
-                .prepare_cached(SQL)?
+                .prepare_cached(&sql.use_token)?
                 .query_row(params![identifier, token, now], |row| {
                     Ok((token_row(row)?, row.get::<_, bool>(3)?))
                 })
@@ -1021,25 +1319,21 @@ impl Adapter for SqliteAdapter {
     }
 
     async fn create_authenticator(&self, authenticator: Authenticator) -> Result<Authenticator> {
+        let sql = self.sql.clone();
         self.run("create_authenticator", move |conn| {
             let a = &authenticator;
-            conn.prepare_cached(
-                r#"INSERT INTO "Authenticator" ("credentialID", "userId", "providerAccountId",
-                     "credentialPublicKey", "counter", "credentialDeviceType",
-                     "credentialBackedUp", "transports")
-                   VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"#,
-            )?
-            .execute(params![
-                a.credential_id,
-                a.user_id,
-                a.provider_account_id,
-                a.credential_public_key,
-                a.counter,
-                a.credential_device_type,
-                a.credential_backed_up,
-                a.transports,
-            ])
-            .map_err(|e| classify(e, Key::CredentialId, Some(&a.user_id)))?;
+            conn.prepare_cached(&sql.create_authenticator)?
+                .execute(params![
+                    a.credential_id,
+                    a.user_id,
+                    a.provider_account_id,
+                    a.credential_public_key,
+                    a.counter,
+                    a.credential_device_type,
+                    a.credential_backed_up,
+                    a.transports,
+                ])
+                .map_err(|e| classify(e, Key::CredentialId, Some(&a.user_id)))?;
             Ok(authenticator)
         })
         .await
@@ -1047,14 +1341,10 @@ impl Adapter for SqliteAdapter {
 
     async fn get_authenticator(&self, credential_id: &str) -> Result<Option<Authenticator>> {
         let id = credential_id.to_owned();
+        let sql = self.sql.clone();
         self.run("get_authenticator", move |conn| {
-            const SQL: &str = concat!(
-                r#"SELECT "#,
-                authenticator_columns!(),
-                r#" FROM "Authenticator" WHERE "credentialID" = ?1"#
-            );
             Ok(conn
-                .prepare_cached(SQL)?
+                .prepare_cached(&sql.get_authenticator)?
                 .query_row([id], authenticator_row)
                 .optional()?)
         })
@@ -1063,13 +1353,9 @@ impl Adapter for SqliteAdapter {
 
     async fn list_authenticators_by_user_id(&self, user_id: &str) -> Result<Vec<Authenticator>> {
         let id = user_id.to_owned();
+        let sql = self.sql.clone();
         self.run("list_authenticators_by_user_id", move |conn| {
-            const SQL: &str = concat!(
-                r#"SELECT "#,
-                authenticator_columns!(),
-                r#" FROM "Authenticator" WHERE "userId" = ?1"#
-            );
-            let mut stmt = conn.prepare_cached(SQL)?;
+            let mut stmt = conn.prepare_cached(&sql.list_authenticators)?;
             let rows = stmt.query_map([id], authenticator_row)?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })
@@ -1082,13 +1368,9 @@ impl Adapter for SqliteAdapter {
         counter: u32,
     ) -> Result<Authenticator> {
         let id = credential_id.to_owned();
+        let sql = self.sql.clone();
         self.run("update_authenticator_counter", move |conn| {
-            const SQL: &str = concat!(
-                r#"UPDATE "Authenticator" SET "counter" = ?2 WHERE "credentialID" = ?1
-                   RETURNING "#,
-                authenticator_columns!()
-            );
-            conn.prepare_cached(SQL)?
+            conn.prepare_cached(&sql.update_counter)?
                 .query_row(params![id, counter], authenticator_row)
                 .optional()?
                 .ok_or_else(|| {
@@ -1100,25 +1382,13 @@ impl Adapter for SqliteAdapter {
 
     async fn purge_expired(&self) -> Result<u64> {
         let now = now_ms();
+        let sql = self.sql.clone();
         self.run("purge_expired", move |conn| {
             let mut removed = 0u64;
-            for sql in [
-                concat!(
-                    r#"DELETE FROM "Session" WHERE rowid IN
-                         (SELECT rowid FROM "Session" WHERE "#,
-                    unix_ms!(r#""expires""#),
-                    " <= ?1 LIMIT ?2)"
-                ),
-                concat!(
-                    r#"DELETE FROM "VerificationToken" WHERE rowid IN
-                         (SELECT rowid FROM "VerificationToken" WHERE "#,
-                    unix_ms!(r#""expires""#),
-                    " <= ?1 LIMIT ?2)"
-                ),
-            ] {
+            for statement in [&sql.purge_sessions, &sql.purge_tokens] {
                 loop {
                     let n = conn
-                        .prepare_cached(sql)?
+                        .prepare_cached(statement)?
                         .execute(params![now, PURGE_BATCH])?;
                     removed += n as u64;
                     if (n as i64) < PURGE_BATCH {
