@@ -159,10 +159,27 @@ pub(crate) async fn sqlite(
     in_memory: bool,
 ) -> ConnectionResult<AsyncSqliteConnection> {
     let mut conn = AsyncSqliteConnection::establish(path).await?;
-    conn.batch_execute(&sqlite_pragmas(limits, in_memory))
-        .await
-        .map_err(setup_failed)?;
-    Ok(conn)
+    // Switching a new file to WAL takes an exclusive lock, and SQLite may
+    // answer "database is locked" at once, without waiting in the busy
+    // handler, while other connections open the same new file (several
+    // instances migrating it together). Try again until the busy timeout.
+    let pragmas = sqlite_pragmas(limits, in_memory);
+    let started = std::time::Instant::now();
+    loop {
+        match conn.batch_execute(&pragmas).await {
+            Ok(()) => return Ok(conn),
+            Err(e) if is_locked(&e) && started.elapsed() < limits.busy => {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            Err(e) => return Err(setup_failed(e)),
+        }
+    }
+}
+
+/// SQLite's "database is locked" / "database table is locked" (`SQLITE_BUSY`,
+/// `SQLITE_LOCKED`).
+fn is_locked(e: &diesel::result::Error) -> bool {
+    e.to_string().contains("is locked")
 }
 
 /// The connection that keeps an in-memory database alive.
