@@ -289,15 +289,23 @@ pub async fn run(adapter: Arc<dyn Adapter>, journal: Arc<Journal>, plan: Plan) -
                     start.elapsed().as_secs_f64(),
                     step.command
                 );
-                let status = tokio::process::Command::new("bash")
-                    .arg("-c")
-                    .arg(&step.command)
-                    .stdout(std::process::Stdio::inherit())
-                    .stderr(std::process::Stdio::inherit())
-                    .status()
-                    .await
-                    .ok()
-                    .and_then(|s| s.code());
+                // A blocking wait on a thread of its own: tokio's child
+                // reaping hangs when an earlier runtime of the same process
+                // (another test) installed the SIGCHLD handler.
+                let command = step.command.clone();
+                let status = tokio::task::spawn_blocking(move || {
+                    std::process::Command::new("bash")
+                        .arg("-c")
+                        .arg(&command)
+                        .stdout(std::process::Stdio::inherit())
+                        .stderr(std::process::Stdio::inherit())
+                        .status()
+                        .ok()
+                        .and_then(|s| s.code())
+                })
+                .await
+                .ok()
+                .flatten();
                 let done_secs = start.elapsed().as_secs_f64();
                 eprintln!("[faults] {done_secs:.1}s: done (exit {status:?})");
                 outcomes.push(StepOutcome {

@@ -42,6 +42,14 @@ impl Drop for Resume {
     }
 }
 
+/// The case, or a failure after two minutes: a hang here must fail the
+/// test, not stall CI.
+async fn bounded(case: impl std::future::Future<Output = Row>) -> Row {
+    tokio::time::timeout(Duration::from_secs(120), case)
+        .await
+        .expect("the fault case did not finish within 120 s")
+}
+
 fn show(row: &Row) -> String {
     serde_json::to_string_pretty(row).unwrap_or_default()
 }
@@ -49,7 +57,7 @@ fn show(row: &Row) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_restart_mid_load_loses_no_acknowledged_write_and_the_same_adapter_recovers() {
     let _server = SERVER.lock().await;
-    let row = run_case(CaseOptions {
+    let row = bounded(run_case(CaseOptions {
         case: "restart".into(),
         backend: Backend::Postgres,
         url: postgres_url(),
@@ -62,7 +70,7 @@ async fn postgres_restart_mid_load_loses_no_acknowledged_write_and_the_same_adap
             command: format!("{} restart postgres", services()),
         }],
         ..CaseOptions::default()
-    })
+    }))
     .await;
     assert!(
         row.problems.is_empty(),
@@ -100,7 +108,7 @@ async fn postgres_stall_with_more_callers_than_connections_times_out_within_the_
     let _server = SERVER.lock().await;
     let _resume = Resume;
     let timeout = Duration::from_millis(1500);
-    let row = run_case(CaseOptions {
+    let row = bounded(run_case(CaseOptions {
         case: "stall".into(),
         backend: Backend::Postgres,
         url: postgres_url(),
@@ -121,7 +129,7 @@ async fn postgres_stall_with_more_callers_than_connections_times_out_within_the_
             },
         ],
         ..CaseOptions::default()
-    })
+    }))
     .await;
     assert!(
         row.problems.is_empty(),
