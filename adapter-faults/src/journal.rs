@@ -311,7 +311,7 @@ pub async fn verify(adapter: &dyn Adapter, events: &[Event]) -> Verification {
                 v.orphans += 1;
                 v.problem(format!(
                     "session {}: its user {owner} is gone, the session was not",
-                    short(token)
+                    label(token)
                 ));
             }
             Ok(None) => {}
@@ -331,14 +331,14 @@ pub async fn verify(adapter: &dyn Adapter, events: &[Event]) -> Verification {
                     v.lost += 1;
                     v.problem(format!(
                         "session {}: owner {}, wrote {owner}",
-                        short(token),
+                        label(token),
                         session.user_id
                     ));
                 } else if stored < expires_ms {
                     v.lost += 1;
                     v.problem(format!(
                         "session {}: expires at {stored} ms, an acknowledged update set {expires_ms} ms{}",
-                        short(token),
+                        label(token),
                         if update_failed.contains(token) {
                             " (a later update failed)"
                         } else {
@@ -351,7 +351,7 @@ pub async fn verify(adapter: &dyn Adapter, events: &[Event]) -> Verification {
                 v.lost += 1;
                 v.problem(format!(
                     "session {}: acknowledged, now missing",
-                    short(token)
+                    label(token)
                 ));
             }
             Err(e) => check_error(&mut v, "get_session_and_user", &e),
@@ -363,21 +363,21 @@ pub async fn verify(adapter: &dyn Adapter, events: &[Event]) -> Verification {
         let used = uses.get(token).copied().unwrap_or(0);
         if used > 1 {
             v.used_twice += 1;
-            v.problem(format!("token {}: handed out {used} times", short(token)));
+            v.problem(format!("token {}: handed out {used} times", label(token)));
         }
         match retry(|| adapter.use_verification_token(identifier, token)).await {
             Ok(Some(_)) if used > 0 => {
                 v.used_twice += 1;
                 v.problem(format!(
                     "token {}: used, and could be used again",
-                    short(token)
+                    label(token)
                 ));
             }
             Ok(None) if used == 0 && !use_failed.contains(token) => {
                 v.lost += 1;
                 v.problem(format!(
                     "token {}: acknowledged, never used, now missing",
-                    short(token)
+                    label(token)
                 ));
             }
             Ok(_) => {}
@@ -418,10 +418,6 @@ fn check_error(v: &mut Verification, call: &str, e: &AdapterError) {
 
 /// A label for a secret in a report: a hash of it, never the secret itself.
 pub fn label(token: &str) -> String {
-    short(token)
-}
-
-fn short(token: &str) -> String {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     token.hash(&mut hasher);

@@ -151,6 +151,40 @@ pub struct Row {
     pub problems: Vec<String>,
 }
 
+impl Row {
+    /// The row of `options`, before anything has run.
+    fn new(options: &CaseOptions) -> Self {
+        Self {
+            case: options.case.clone(),
+            backend: options.backend,
+            command: options.command.clone(),
+            tasks: options.tasks,
+            pool_size: options.pool_size,
+            timeout_ms: options.timeout.as_millis() as u64,
+            rate: options.rate,
+            load: None,
+            healthy_after_secs: None,
+            verification: None,
+            loss_allowed: options.loss_allowed,
+            verdict: String::new(),
+            problems: Vec::new(),
+        }
+    }
+}
+
+impl CaseOptions {
+    /// How to build this case's adapter in `namespace`.
+    fn connect_to(&self, namespace: &str) -> Connect {
+        Connect {
+            backend: self.backend,
+            url: self.url.clone(),
+            namespace: namespace.to_string(),
+            pool_size: self.pool_size,
+            timeout: self.timeout,
+        }
+    }
+}
+
 /// A namespace no earlier run used: `faults_<case>_<pid>_<n>`.
 pub fn fresh_namespace(case: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
@@ -174,30 +208,8 @@ pub async fn run_case(options: CaseOptions) -> Row {
     } else {
         options.namespace.clone()
     };
-    let mut row = Row {
-        case: options.case.clone(),
-        backend: options.backend,
-        command: options.command.clone(),
-        tasks: options.tasks,
-        pool_size: options.pool_size,
-        timeout_ms: options.timeout.as_millis() as u64,
-        rate: options.rate,
-        load: None,
-        healthy_after_secs: None,
-        verification: None,
-        loss_allowed: options.loss_allowed,
-        verdict: String::new(),
-        problems: Vec::new(),
-    };
-    let store = match connect(&Connect {
-        backend: options.backend,
-        url: options.url.clone(),
-        namespace: namespace.clone(),
-        pool_size: options.pool_size,
-        timeout: options.timeout,
-    })
-    .await
-    {
+    let mut row = Row::new(&options);
+    let store = match connect(&options.connect_to(&namespace)).await {
         Ok(store) => store,
         Err(e) => {
             row.problems.push(format!("connect/migrate failed: {e}"));
@@ -262,21 +274,7 @@ pub async fn verify_case(
     journals: &[PathBuf],
     sqlite_integrity: bool,
 ) -> Row {
-    let mut row = Row {
-        case: options.case.clone(),
-        backend: options.backend,
-        command: options.command.clone(),
-        tasks: options.tasks,
-        pool_size: options.pool_size,
-        timeout_ms: options.timeout.as_millis() as u64,
-        rate: options.rate,
-        load: None,
-        healthy_after_secs: None,
-        verification: None,
-        loss_allowed: options.loss_allowed,
-        verdict: String::new(),
-        problems: Vec::new(),
-    };
+    let mut row = Row::new(&options);
     if sqlite_integrity {
         match backend::sqlite_integrity(&options.url) {
             Ok(problems) => row.problems.extend(problems),
@@ -293,15 +291,7 @@ pub async fn verify_case(
         }
     }
     let started = Instant::now();
-    match connect(&Connect {
-        backend: options.backend,
-        url: options.url.clone(),
-        namespace: options.namespace.clone(),
-        pool_size: options.pool_size,
-        timeout: options.timeout,
-    })
-    .await
-    {
+    match connect(&options.connect_to(&options.namespace)).await {
         Ok(store) => {
             row.healthy_after_secs = Some(started.elapsed().as_secs_f64());
             row.verification = Some(journal::verify(store.adapter.as_ref(), &events).await);

@@ -170,7 +170,7 @@ impl Stats {
 
     fn record(&mut self, op: &'static str, began: Instant, result: Result<(), &AdapterError>) {
         let took = began.elapsed();
-        let done = began.elapsed() + began.duration_since(self.start);
+        let done = began.duration_since(self.start) + took;
         let entry = match self.per_op.iter_mut().position(|c| c.op == op) {
             Some(i) => &mut self.per_op[i],
             None => {
