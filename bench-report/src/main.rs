@@ -22,6 +22,21 @@
 //!   `## Notes`, before `## Machine`, e.g. why a backend's scale run used
 //!   fewer users. Use `###` or lower for headings inside it; a blank file
 //!   adds no section.
+//! - `authjs.jsonl` (optional): rows of the same shape from the official
+//!   Auth.js adapters run in Node through the same workload
+//!   (`scripts/bench-authjs.sh`), each with a `variant` (`as-shipped` or
+//!   `indexed`) and the `adapter` package and `node` version. Runs are
+//!   reduced to medians as above. A malformed line is an error naming the
+//!   file and the line; a file without rows adds no section.
+//! - `authjs-machine.txt` (optional): `key: value` lines describing the
+//!   machine of the Auth.js runs, listed in the Auth.js section.
+//!
+//! Each adapter operation has a *ceiling* row of the same backend: the same
+//! work done by the fastest bare native client of that database on its own
+//! best-configured pool. `raw_lookup` is the ceiling of
+//! `get_session_and_user`, `raw_<op>` that of `<op>`; a backend may have
+//! only `raw_lookup`. Rows may carry `peak_rss_kib`, the bench process's
+//! peak resident set (absent or `null` in older rows).
 //!
 //! Two sizes matter. The *small* size is the smallest number of users in
 //! the file, which every backend runs. The *scale* size is per backend:
@@ -33,13 +48,19 @@
 //! It writes, overwriting what was there:
 //!
 //! - `<dir>/../benchmarks.md`: throughput and latency at the small size
-//!   with each operation's ratio to `raw_lookup`, and, when any backend has
-//!   a scale size, how latency and seeding changed from the small size to
-//!   each backend's own scale size. The section states the scale size most
-//!   backends share, names the backends that ran at another size and those
-//!   with no scale run, and gives each table row its backend's size;
-//! - `<dir>/throughput.svg`: ops/s per operation and backend at the small
-//!   size;
+//!   with each operation's ratio to its ceiling (`vs ceiling`); `## Targets`,
+//!   the targets of `report::TARGETS` (ratios to the ceiling, p99 bounds,
+//!   and p99 growth from the small size to the scale size) with whether
+//!   each is met; when any backend has a scale size, how latency and
+//!   seeding changed from the small size to each backend's own scale size
+//!   (the section states the scale size most backends share, names the
+//!   backends that ran at another size and those with no scale run, and
+//!   gives each table row its backend's size); `## Memory`, each backend's
+//!   peak RSS at the small and the scale size; and, when `authjs.jsonl` has
+//!   rows, `## Against Auth.js`, this adapter's ops/s against each Auth.js
+//!   variant's for the same backend, operation and number of users;
+//! - `<dir>/throughput.svg`: ops/s per adapter operation and `raw_lookup`
+//!   (not the other ceiling rows) and backend at the small size;
 //! - `<dir>/scale.svg`: `get_session_and_user` latency at the small size and
 //!   in the scale run, one group per backend in the scale run labelled with
 //!   its scale size, only when some backend has one (a stale chart is
@@ -55,7 +76,7 @@ mod report;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use report::{Extras, Report, ReportError};
+use report::{AuthJs, Extras, Report, ReportError};
 
 /// The text of `path`, or `None` if there is no such file.
 fn read_optional(path: PathBuf) -> Result<Option<String>, ReportError> {
@@ -66,7 +87,8 @@ fn read_optional(path: PathBuf) -> Result<Option<String>, ReportError> {
     }
 }
 
-/// Reads `<dir>/results.jsonl`, `<dir>/machine.txt` and `<dir>/notes.md`,
+/// Reads `<dir>/results.jsonl` and the optional `<dir>/machine.txt`,
+/// `<dir>/notes.md`, `<dir>/authjs.jsonl` and `<dir>/authjs-machine.txt`,
 /// writes the page and the charts, and returns the files written.
 fn run(dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
     let results = dir.join("results.jsonl");
@@ -79,6 +101,12 @@ fn run(dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
 
     let machine = read_optional(dir.join("machine.txt"))?;
     let notes = read_optional(dir.join("notes.md"))?;
+    let authjs_path = dir.join("authjs.jsonl");
+    let authjs = match read_optional(authjs_path.clone())? {
+        Some(text) => AuthJs::from_rows(&report::parse_authjs_rows(&text, authjs_path)?),
+        None => None,
+    };
+    let authjs_machine = read_optional(dir.join("authjs-machine.txt"))?;
 
     // The page links the charts relative to itself: it sits beside `dir`.
     let images = dir
@@ -91,6 +119,8 @@ fn run(dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
     let extras = Extras {
         machine: machine.as_deref(),
         notes: notes.as_deref(),
+        authjs: authjs.as_ref(),
+        authjs_machine: authjs_machine.as_deref(),
     };
     let markdown = report::markdown(&report, extras, &images);
     std::fs::write(&page, markdown).map_err(|source| ReportError::Io {
@@ -268,6 +298,80 @@ mod tests {
         assert!(!scale.contains("redis"), "redis is not in the scale run");
         // The throughput chart still has every backend at 10,000 users.
         assert!(read(&dir.join("throughput.svg")).contains("redis"));
+        std::fs::remove_dir_all(dir.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn throughput_chart_has_adapter_ops_and_raw_lookup_only() {
+        let ceilings: String = report::tests::two_sizes()
+            .lines()
+            .filter(|l| l.contains(r#""op":"raw_lookup""#))
+            .flat_map(|l| {
+                [
+                    l.replace("raw_lookup", "update_session"),
+                    l.replace("raw_lookup", "raw_update_session"),
+                ]
+            })
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let dir = results_dir("ceilings", &(report::tests::two_sizes() + &ceilings));
+        run(&dir).unwrap();
+        let throughput = read(&dir.join("throughput.svg"));
+        for text in ["get_session_and_user", "raw_lookup", "update_session"] {
+            assert!(throughput.contains(text), "throughput.svg lacks {text}");
+        }
+        assert!(!throughput.contains("raw_update_session"));
+        // The page still lists the ceiling row.
+        let md = read(&dir.parent().unwrap().join("benchmarks.md"));
+        assert!(
+            md.contains("| postgres | raw_update_session | 10,150 |"),
+            "{md}"
+        );
+        assert!(md.contains("| postgres | update_session | 10,150 | 575 | 2,300 | 1.00× |"));
+        std::fs::remove_dir_all(dir.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn authjs_files_add_a_section() {
+        let dir = results_dir("authjs", &report::tests::two_sizes());
+        let page = dir.parent().unwrap().join("benchmarks.md");
+        // An empty authjs.jsonl adds no section.
+        std::fs::write(dir.join("authjs.jsonl"), "\n").unwrap();
+        run(&dir).unwrap();
+        assert!(!read(&page).contains("## Against Auth.js"));
+
+        std::fs::write(dir.join("authjs.jsonl"), report::tests::authjs_rows()).unwrap();
+        std::fs::write(dir.join("authjs-machine.txt"), "cpu: Node box\n").unwrap();
+        run(&dir).unwrap();
+        let md = read(&page);
+        for text in [
+            "## Against Auth.js\n",
+            "PostgreSQL `get_session_and_user`: 7.09× Auth.js as shipped, 2.59× with indexes.\n",
+            "| redis | get_session_and_user | 32,150 | 4,150 | 7.75× | – | – | 950 / – |\n",
+            "Node.js: v20.19.0.\n",
+            "- cpu: Node box\n",
+        ] {
+            assert!(md.contains(text), "missing {text:?} in:\n{md}");
+        }
+        std::fs::remove_dir_all(dir.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn malformed_authjs_is_an_error_naming_the_file_and_line() {
+        let dir = results_dir("bad-authjs", &report::tests::two_sizes());
+        let rows = report::tests::authjs_rows() + "{\"backend\":\"postgres\"}\n";
+        std::fs::write(dir.join("authjs.jsonl"), rows).unwrap();
+        let error = run(&dir).unwrap_err();
+        assert!(
+            matches!(error, ReportError::Malformed { line: 11, .. }),
+            "{error}"
+        );
+        let message = error.to_string();
+        assert!(
+            message.contains("authjs.jsonl: line 11 is not a result row"),
+            "{message}"
+        );
+        assert!(!dir.parent().unwrap().join("benchmarks.md").exists());
         std::fs::remove_dir_all(dir.parent().unwrap()).unwrap();
     }
 

@@ -5,6 +5,25 @@ use std::collections::HashMap;
 
 use super::{HEADLINE_OP, RAW_LOOKUP, Row};
 
+/// The prefix of the ceiling rows: `raw_<op>` is the ceiling of `<op>`.
+const RAW_PREFIX: &str = "raw_";
+
+/// Whether `op` is a ceiling row (`raw_lookup`, `raw_update_session`, ...)
+/// rather than an adapter operation.
+pub fn is_ceiling(op: &str) -> bool {
+    op.starts_with(RAW_PREFIX)
+}
+
+/// The ceiling row of the adapter operation `op`: [`RAW_LOOKUP`] for
+/// [`HEADLINE_OP`], `raw_<op>` for the others, `None` for a ceiling row.
+pub fn ceiling_of(op: &str) -> Option<String> {
+    match op {
+        HEADLINE_OP => Some(RAW_LOOKUP.to_owned()),
+        op if is_ceiling(op) => None,
+        op => Some(format!("{RAW_PREFIX}{op}")),
+    }
+}
+
 /// The median of `values` (the mean of the two middle ones for an even
 /// count), or `None` for no values.
 pub fn median(values: &[f64]) -> Option<f64> {
@@ -29,6 +48,21 @@ pub struct Cell {
     pub p50_us: f64,
     /// Median of the runs' p99 latencies, in microseconds.
     pub p99_us: f64,
+}
+
+impl Cell {
+    /// The medians over `rows`, the runs of one group.
+    pub fn of(rows: &[&Row]) -> Self {
+        let measure = |f: fn(&Row) -> f64| {
+            median(&rows.iter().map(|r| f(r)).collect::<Vec<_>>()).unwrap_or(f64::NAN)
+        };
+        Self {
+            runs: rows.len(),
+            ops_per_sec: measure(|r| r.ops_per_sec),
+            p50_us: measure(|r| r.p50_us),
+            p99_us: measure(|r| r.p99_us),
+        }
+    }
 }
 
 /// How one backend was seeded at one size.
@@ -56,6 +90,7 @@ pub struct Report {
     pub ops_per_run: Vec<u64>,
     cells: HashMap<(usize, usize, u64), Cell>,
     seeding: HashMap<(usize, u64), Seeding>,
+    peak_rss: HashMap<(usize, u64), f64>,
 }
 
 /// Pushes `value` unless it is there already, and returns its index.
@@ -107,17 +142,14 @@ impl Report {
 
         let cells = groups
             .into_iter()
-            .map(|(key, rows)| {
-                let measure = |f: fn(&Row) -> f64| {
-                    median(&rows.iter().map(|r| f(r)).collect::<Vec<_>>()).unwrap_or(f64::NAN)
-                };
-                let cell = Cell {
-                    runs: rows.len(),
-                    ops_per_sec: measure(|r| r.ops_per_sec),
-                    p50_us: measure(|r| r.p50_us),
-                    p99_us: measure(|r| r.p99_us),
-                };
-                (key, cell)
+            .map(|(key, rows)| (key, Cell::of(&rows)))
+            .collect();
+        // Every row of a process repeats its peak RSS, like the seeding time.
+        let peak_rss = seed_rows
+            .iter()
+            .filter_map(|(key, rows)| {
+                let kib = rows.iter().filter_map(|r| r.peak_rss_kib);
+                Some((*key, median(&kib.collect::<Vec<_>>())?))
             })
             .collect();
         let seeding = seed_rows
@@ -140,6 +172,7 @@ impl Report {
             ops_per_run,
             cells,
             seeding,
+            peak_rss,
         }
     }
 
@@ -193,12 +226,20 @@ impl Report {
         self.cells.get(&(backend, op, users))
     }
 
-    /// `op`'s throughput divided by the same backend's `raw_lookup`
-    /// throughput at the same size.
-    pub fn vs_raw_lookup(&self, backend: &str, op: &str, users: u64) -> Option<f64> {
-        let raw = self.cell(backend, RAW_LOOKUP, users)?.ops_per_sec;
+    /// `op`'s throughput divided by that of its ceiling row ([`ceiling_of`])
+    /// on the same backend at the same size; `None` for a ceiling row or
+    /// when either row is missing.
+    pub fn vs_ceiling(&self, backend: &str, op: &str, users: u64) -> Option<f64> {
+        let ceiling = self.cell(backend, &ceiling_of(op)?, users)?.ops_per_sec;
         let cell = self.cell(backend, op, users)?;
-        (raw > 0.0).then(|| cell.ops_per_sec / raw)
+        (ceiling > 0.0).then(|| cell.ops_per_sec / ceiling)
+    }
+
+    /// The median over runs of `backend`'s peak resident set at `users`, in
+    /// KiB, if its rows recorded it.
+    pub fn peak_rss_kib(&self, backend: &str, users: u64) -> Option<f64> {
+        let backend = self.backends.iter().position(|b| b == backend)?;
+        self.peak_rss.get(&(backend, users)).copied()
     }
 
     /// How `backend` was seeded at `users`.

@@ -1,8 +1,9 @@
 //! Page output: the Markdown results page.
 
 use super::{
-    Cell, HEADLINE_OP, RAW_LOOKUP, Report, Seeding, and_list, count, either, ratio, seconds,
-    signed_percent, thousands,
+    AuthJs, Cell, HEADLINE_OP, RAW_LOOKUP, Report, Seeding, TARGETS, and_list, authjs_section,
+    count, either, evaluate, is_ceiling, ratio, seconds, signed_percent, targets_section,
+    thousands,
 };
 
 /// The optional inputs of the page besides the results.
@@ -12,11 +13,17 @@ pub struct Extras<'a> {
     pub machine: Option<&'a str>,
     /// The text of `notes.md`, copied verbatim under `## Notes`.
     pub notes: Option<&'a str>,
+    /// The rows of `authjs.jsonl`, if it has any: the `## Against Auth.js`
+    /// section.
+    pub authjs: Option<&'a AuthJs>,
+    /// The text of `authjs-machine.txt`: `key: value` lines, listed in the
+    /// `## Against Auth.js` section.
+    pub authjs_machine: Option<&'a str>,
 }
 
-/// Writes the Markdown page. `extras` holds the texts of `machine.txt` and
-/// `notes.md`, if present; `images` is the path of the charts' folder
-/// relative to the page.
+/// Writes the Markdown page. `extras` holds the texts of `machine.txt`,
+/// `notes.md` and `authjs-machine.txt` and the Auth.js rows, if present;
+/// `images` is the path of the charts' folder relative to the page.
 pub fn markdown(report: &Report, extras: Extras<'_>, images: &str) -> String {
     // Blank notes make no section.
     let notes = extras
@@ -50,9 +57,12 @@ pub fn markdown(report: &Report, extras: Extras<'_>, images: &str) -> String {
         "Each operation runs the workload of [`docs/workload.md`](workload.md): {} concurrent \
          tasks share {} operations against a store seeded with the given number of users. The \
          numbers are medians of {runs} on {}. Absolute numbers move from run to run: compare \
-         backends and operations within one run, and quote ratios (such as \
-         `vs {RAW_LOOKUP}`, the operation's throughput over that of the backend's bare \
-         driver fetching one session row) rather than absolute ops/s.",
+         backends and operations within one run, and quote ratios rather than absolute ops/s. \
+         `vs ceiling` is an operation's throughput over that of its ceiling on the same \
+         backend: the same work done by the fastest bare client of that database on its own \
+         best-configured pool (`{RAW_LOOKUP}` for `{HEADLINE_OP}`, `raw_<operation>` for the \
+         others), so the ratio is what the adapter costs over the database's own limit. A \
+         backend without a ceiling row for an operation shows –.",
         either(&report.concurrency),
         either(&report.ops_per_run),
         machine_phrase(extras.machine),
@@ -64,20 +74,22 @@ pub fn markdown(report: &Report, extras: Extras<'_>, images: &str) -> String {
         thousands(small)
     ));
     line(String::new());
-    line(format!(
-        "| backend | operation | ops/s | p50 (µs) | p99 (µs) | vs {RAW_LOOKUP} |"
-    ));
+    line("| backend | operation | ops/s | p50 (µs) | p99 (µs) | vs ceiling |".into());
     line("| --- | --- | ---: | ---: | ---: | ---: |".into());
     for backend in &report.backends {
         for op in &report.ops {
             let Some(cell) = report.cell(backend, op, small) else {
                 continue;
             };
-            let vs_raw = report
-                .vs_raw_lookup(backend, op, small)
-                .map_or("–".to_owned(), ratio);
+            let vs_ceiling = if is_ceiling(op) {
+                "ceiling".to_owned()
+            } else {
+                report
+                    .vs_ceiling(backend, op, small)
+                    .map_or("–".to_owned(), ratio)
+            };
             line(format!(
-                "| {backend} | {op} | {} | {} | {} | {vs_raw} |",
+                "| {backend} | {op} | {} | {} | {} | {vs_ceiling} |",
                 count(cell.ops_per_sec),
                 count(cell.p50_us),
                 count(cell.p99_us),
@@ -87,7 +99,7 @@ pub fn markdown(report: &Report, extras: Extras<'_>, images: &str) -> String {
     line(String::new());
 
     line(format!(
-        "| backend | {HEADLINE_OP} ops/s | {RAW_LOOKUP} ops/s | ratio | seeding (s) for {} users |",
+        "| backend | {HEADLINE_OP} ops/s | ceiling ({RAW_LOOKUP}) ops/s | ratio | seeding (s) for {} users |",
         thousands(small)
     ));
     line("| --- | ---: | ---: | ---: | ---: |".into());
@@ -98,7 +110,7 @@ pub fn markdown(report: &Report, extras: Extras<'_>, images: &str) -> String {
                 .map_or("–".to_owned(), |c| count(c.ops_per_sec))
         };
         let vs_raw = report
-            .vs_raw_lookup(backend, HEADLINE_OP, small)
+            .vs_ceiling(backend, HEADLINE_OP, small)
             .map_or("–".to_owned(), ratio);
         let seed = seed_cell(report.seeding(backend, small));
         line(format!(
@@ -113,6 +125,8 @@ pub fn markdown(report: &Report, extras: Extras<'_>, images: &str) -> String {
     ));
     line(String::new());
 
+    targets_section(&mut line, report, &evaluate(report, TARGETS));
+
     match report.common_scale() {
         Some(common) => scale_section(&mut line, report, common, notes.is_some(), images),
         None => {
@@ -126,6 +140,12 @@ pub fn markdown(report: &Report, extras: Extras<'_>, images: &str) -> String {
             ));
             line(String::new());
         }
+    }
+
+    memory_section(&mut line, report);
+
+    if let Some(authjs) = extras.authjs {
+        authjs_section(&mut line, report, authjs, extras.authjs_machine);
     }
 
     if let Some(notes) = notes {
@@ -152,6 +172,65 @@ pub fn markdown(report: &Report, extras: Extras<'_>, images: &str) -> String {
         }
     }
     md
+}
+
+/// The `## Memory` section: each backend's peak resident set at the small
+/// size and, when some backend has a scale run, at its scale size.
+pub(crate) fn memory_section(line: &mut impl FnMut(String), report: &Report) {
+    let small = report.small();
+    let common = report.common_scale();
+    line("## Memory".into());
+    line(String::new());
+    let mut intro = "Peak resident set of the bench process (`VmHWM`, the median over runs), \
+                     the dataset's tokens and ids included."
+        .to_owned();
+    let recorded = |b: &String| {
+        report.peak_rss_kib(b, small).is_some()
+            && report
+                .scale(b)
+                .is_none_or(|u| report.peak_rss_kib(b, u).is_some())
+    };
+    if !report.backends.iter().all(recorded) {
+        intro.push_str(" Rows written before it was recorded (no `peak_rss_kib`) show –.");
+    }
+    line(intro);
+    line(String::new());
+    let mib = |kib: Option<f64>| kib.map_or("–".to_owned(), |kib| format!("{:.1}", kib / 1024.0));
+    match common {
+        Some(common) => {
+            line(format!(
+                "| backend | peak RSS at {} users (MiB) | peak RSS at {} users (MiB) |",
+                thousands(small),
+                thousands(common)
+            ));
+            line("| --- | ---: | ---: |".into());
+        }
+        None => {
+            line(format!(
+                "| backend | peak RSS at {} users (MiB) |",
+                thousands(small)
+            ));
+            line("| --- | ---: |".into());
+        }
+    }
+    for backend in &report.backends {
+        let at_small = mib(report.peak_rss_kib(backend, small));
+        let Some(common) = common else {
+            line(format!("| {backend} | {at_small} |"));
+            continue;
+        };
+        let at_scale = match report.scale(backend) {
+            None => "–".to_owned(),
+            Some(users) if users == common => mib(report.peak_rss_kib(backend, users)),
+            Some(users) => format!(
+                "{} (at {} users)",
+                mib(report.peak_rss_kib(backend, users)),
+                thousands(users)
+            ),
+        };
+        line(format!("| {backend} | {at_small} | {at_scale} |"));
+    }
+    line(String::new());
 }
 
 /// The seeding time of one backend at one size for a table cell.

@@ -1,7 +1,8 @@
-//! Parsing: the rows of `results.jsonl`, and the errors of the program.
+//! Parsing: the rows of `results.jsonl` and `authjs.jsonl`, and the errors
+//! of the program.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
@@ -20,7 +21,8 @@ pub enum ReportError {
         /// The results file.
         path: PathBuf,
     },
-    /// A line of the results file is not a result row.
+    /// A line of a results file (`results.jsonl` or `authjs.jsonl`) is not
+    /// a result row.
     Malformed {
         /// The results file.
         path: PathBuf,
@@ -68,8 +70,9 @@ impl std::error::Error for ReportError {
     }
 }
 
-/// One line of `results.jsonl`: one operation timed on one backend in one
-/// run. Fields the report does not use (`secs`) are accepted and ignored.
+/// One line of `results.jsonl` or `authjs.jsonl`: one operation timed on
+/// one backend in one run. Fields the report does not use (`secs`) are
+/// accepted and ignored.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Row {
     /// The implementation that ran the workload (`rust`; other
@@ -98,28 +101,78 @@ pub struct Row {
     /// Which path seeded the users (e.g. `bulk`).
     #[serde(default)]
     pub seeding: Option<String>,
+    /// Peak resident set of the bench process in KiB (`VmHWM`), the same
+    /// in every row of one process; absent or `null` in older rows.
+    #[serde(default)]
+    pub peak_rss_kib: Option<f64>,
     /// Which run of the script the row comes from.
     #[serde(default)]
     pub run: Option<u64>,
+    /// Auth.js rows only: the schema the adapter ran on, [`AS_SHIPPED`] or
+    /// [`INDEXED`].
+    #[serde(default)]
+    pub variant: Option<String>,
+    /// Auth.js rows only: the adapter package and version, e.g.
+    /// `@auth/pg-adapter@1.11.3`.
+    #[serde(default)]
+    pub adapter: Option<String>,
+    /// Auth.js rows only: the Node.js version, e.g. `v20.19.0`.
+    #[serde(default)]
+    pub node: Option<String>,
 }
+
+/// The Auth.js variant on the schema the adapter's documentation ships.
+pub const AS_SHIPPED: &str = "as-shipped";
+
+/// The Auth.js variant with the indexes a user would add for its lookups.
+pub const INDEXED: &str = "indexed";
 
 /// Parses the text of `results.jsonl`, skipping blank lines. `path` only
 /// names the file in errors.
 pub fn parse_rows(text: &str, path: PathBuf) -> Result<Vec<Row>, ReportError> {
+    let rows = parse_lines(text, &path, |_| Ok(()))?;
+    if rows.is_empty() {
+        return Err(ReportError::Empty { path });
+    }
+    Ok(rows)
+}
+
+/// Parses the text of `authjs.jsonl`, skipping blank lines; a file with no
+/// row gives no rows. Every row must name its `variant`, [`AS_SHIPPED`] or
+/// [`INDEXED`]. `path` only names the file in errors.
+pub fn parse_authjs_rows(text: &str, path: PathBuf) -> Result<Vec<Row>, ReportError> {
+    parse_lines(text, &path, |row| match row.variant.as_deref() {
+        Some(AS_SHIPPED | INDEXED) => Ok(()),
+        Some(other) => Err(format!(
+            "unknown variant `{other}` (expected `{AS_SHIPPED}` or `{INDEXED}`)"
+        )),
+        None => Err(format!(
+            "missing field `variant` (`{AS_SHIPPED}` or `{INDEXED}`)"
+        )),
+    })
+}
+
+/// The rows of `text`, one a line, blank lines skipped; `check` rejects a
+/// row that parses but is not valid for its file.
+fn parse_lines(
+    text: &str,
+    path: &Path,
+    check: impl Fn(&Row) -> Result<(), String>,
+) -> Result<Vec<Row>, ReportError> {
     let mut rows = Vec::new();
     for (index, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let row = serde_json::from_str(line).map_err(|error| ReportError::Malformed {
-            path: path.clone(),
-            line: index + 1,
-            message: error.to_string(),
-        })?;
+        let row = serde_json::from_str(line)
+            .map_err(|error| error.to_string())
+            .and_then(|row| check(&row).map(|()| row))
+            .map_err(|message| ReportError::Malformed {
+                path: path.to_owned(),
+                line: index + 1,
+                message,
+            })?;
         rows.push(row);
-    }
-    if rows.is_empty() {
-        return Err(ReportError::Empty { path });
     }
     Ok(rows)
 }

@@ -122,14 +122,15 @@ fn ratio_to_raw_lookup_of_the_same_backend_and_size() {
     let report = report(&two_sizes());
     // postgres at 10,000: get_session_and_user 8,000+150, raw_lookup 10,000+150.
     let ratio_pg = report
-        .vs_raw_lookup("postgres", "get_session_and_user", 10_000)
+        .vs_ceiling("postgres", "get_session_and_user", 10_000)
         .unwrap();
     assert!((ratio_pg - 8_150.0 / 10_150.0).abs() < 1e-12);
+    // A ceiling row has no ceiling; an absent backend has no ratio.
+    assert_eq!(report.vs_ceiling("redis", "raw_lookup", 10_000), None);
     assert_eq!(
-        report.vs_raw_lookup("redis", "raw_lookup", 10_000),
-        Some(1.0)
+        report.vs_ceiling("mysql", "get_session_and_user", 10_000),
+        None
     );
-    assert_eq!(report.vs_raw_lookup("mysql", "raw_lookup", 10_000), None);
     assert_eq!(ratio(ratio_pg), "0.80×");
     assert_eq!(ratio(1.0), "1.00×");
 }
@@ -214,6 +215,7 @@ fn markdown_with_two_sizes() {
     let extras = Extras {
         machine: Some(machine),
         notes: None,
+        ..Extras::default()
     };
     let md = markdown(&report(&two_sizes()), extras, "benchmarks");
     for expected in [
@@ -223,12 +225,12 @@ fn markdown_with_two_sizes() {
         "medians of 2 runs on a machine with 2 cores (see [Machine](#machine)).",
         "the workload of [`docs/workload.md`](workload.md)",
         "## Throughput and latency at 10,000 users\n",
-        "| backend | operation | ops/s | p50 (µs) | p99 (µs) | vs raw_lookup |\n",
+        "| backend | operation | ops/s | p50 (µs) | p99 (µs) | vs ceiling |\n",
         // p50 runs 1,100 and 1,200; p99 3,300 and 3,600.
         "| postgres | get_session_and_user | 8,150 | 1,150 | 3,450 | 0.80× |\n",
-        "| postgres | raw_lookup | 10,150 | 575 | 2,300 | 1.00× |\n",
+        "| postgres | raw_lookup | 10,150 | 575 | 2,300 | ceiling |\n",
         "| redis | get_session_and_user | 32,150 | 1,150 | 3,450 | 0.80× |\n",
-        "| backend | get_session_and_user ops/s | raw_lookup ops/s | ratio | seeding (s) for 10,000 users |\n",
+        "| backend | get_session_and_user ops/s | ceiling (raw_lookup) ops/s | ratio | seeding (s) for 10,000 users |\n",
         "| postgres | 8,150 | 10,150 | 0.80× | 0.7 |\n",
         "![Throughput per operation and backend](benchmarks/throughput.svg)",
         "`bash scripts/bench.sh --scale` for the scale run, 1,000,000 users)",
@@ -347,6 +349,7 @@ fn markdown_with_per_backend_scale_sizes_and_notes() {
     let extras = Extras {
         machine: None,
         notes: Some(NOTES),
+        ..Extras::default()
     };
     let md = markdown(&report, extras, "benchmarks");
     for expected in [
@@ -386,11 +389,18 @@ fn markdown_with_per_backend_scale_sizes_and_notes() {
             "| mongodb",
         ]
     );
-    // notes.md verbatim under its own heading, before the machine.
+    // The memory section after the scale section, then notes.md verbatim
+    // under its own heading, before the machine.
+    assert!(
+        md.contains(
+            "![p50 and p99 latency of get_session_and_user at 10,000 users and in each backend's scale run](benchmarks/scale.svg)\n\n\
+             ## Memory\n"
+        ),
+        "{md}"
+    );
     assert!(
         md.contains(&format!(
-            "![p50 and p99 latency of get_session_and_user at 10,000 users and in each backend's scale run](benchmarks/scale.svg)\n\n\
-             ## Notes\n\n{NOTES}\n## Machine\n"
+            "| redis | – | – |\n\n## Notes\n\n{NOTES}\n## Machine\n"
         )),
         "{md}"
     );
@@ -404,6 +414,7 @@ fn markdown_with_per_backend_scale_sizes_and_notes() {
     let blank = Extras {
         machine: None,
         notes: Some("\n  \n"),
+        ..Extras::default()
     };
     assert!(!markdown(&report, blank, "b").contains("## Notes"));
 }
@@ -414,14 +425,11 @@ fn notes_without_a_scale_run() {
     let extras = Extras {
         machine: Some("cpu: X\n"),
         notes: Some("Some note.\r\n"),
+        ..Extras::default()
     };
     let md = markdown(&report(&text), extras, "b");
     assert!(
-        md.contains(
-            "{} users.\n\n## Notes\n\nSome note.\n\n## Machine\n\n- cpu: X\n"
-                .replace("{}", "10,000")
-                .as_str()
-        ),
+        md.contains("| redis | – |\n\n## Notes\n\nSome note.\n\n## Machine\n\n- cpu: X\n"),
         "{md}"
     );
 }
@@ -446,9 +454,508 @@ fn the_machine_comes_from_machine_txt_only() {
         Extras {
             machine: Some("cores: 64\n"),
             notes: None,
+            ..Extras::default()
         },
         "benchmarks",
     );
     assert!(md.contains("on a machine with 64 cores"), "{md}");
     assert!(!md.contains("2 cores"), "{md}");
+}
+
+/// A result row of run 1 with the given throughput and p99 (p50 is half the
+/// p99), and `peak_rss_kib` when given.
+fn op_row(backend: &str, op: &str, users: u64, tput: f64, p99: f64, rss: Option<u64>) -> String {
+    let rss = rss.map_or(String::new(), |kib| format!(r#","peak_rss_kib":{kib}"#));
+    format!(
+        r#"{{"impl":"rust","backend":"{backend}","op":"{op}","users":{users},"concurrency":32,"ops":20000,"secs":1.0,"ops_per_sec":{tput},"p50_us":{p50},"p99_us":{p99},"seed_secs":0.5,"seeding":"bulk"{rss},"run":1}}"#,
+        p50 = p99 / 2.0,
+    )
+}
+
+/// The rows of `rows`, given as (backend, operation, users, ops/s, p99 µs),
+/// in that order.
+fn table(rows: &[(&str, &str, u64, f64, f64)]) -> String {
+    rows.iter()
+        .map(|&(backend, op, users, tput, p99)| op_row(backend, op, users, tput, p99, None) + "\n")
+        .collect()
+}
+
+/// The table lines of the section headed `heading`, without the header.
+fn section_rows<'m>(md: &'m str, heading: &str) -> Vec<&'m str> {
+    md.lines()
+        .skip_while(|l| *l != heading)
+        .skip(1)
+        .take_while(|l| !l.starts_with("## "))
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| backend") && !l.starts_with("| ---"))
+        .collect()
+}
+
+#[test]
+fn ceiling_ratio_per_op() {
+    assert_eq!(ceiling_of("get_session_and_user").unwrap(), "raw_lookup");
+    assert_eq!(ceiling_of("update_session").unwrap(), "raw_update_session");
+    assert_eq!(ceiling_of("raw_lookup"), None);
+    assert_eq!(ceiling_of("raw_update_session"), None);
+    assert!(is_ceiling("raw_create_session") && !is_ceiling("create_session"));
+
+    let text = table(&[
+        ("postgres", "get_session_and_user", 10_000, 8_000.0, 900.0),
+        ("postgres", "raw_lookup", 10_000, 10_000.0, 500.0),
+        ("postgres", "update_session", 10_000, 3_000.0, 900.0),
+        ("postgres", "raw_update_session", 10_000, 5_000.0, 500.0),
+        ("postgres", "create_session", 10_000, 4_000.0, 900.0),
+        (
+            "diesel-postgres",
+            "get_session_and_user",
+            10_000,
+            6_000.0,
+            900.0,
+        ),
+        ("diesel-postgres", "raw_lookup", 10_000, 12_000.0, 500.0),
+        ("diesel-postgres", "update_session", 10_000, 2_000.0, 900.0),
+    ]);
+    let report = report(&text);
+    let vs = |backend, op| report.vs_ceiling(backend, op, 10_000);
+    assert_eq!(vs("postgres", "get_session_and_user"), Some(0.8));
+    // Each operation over its own ceiling, not over raw_lookup.
+    assert_eq!(vs("postgres", "update_session"), Some(0.6));
+    assert_eq!(vs("postgres", "create_session"), None);
+    assert_eq!(vs("postgres", "raw_update_session"), None);
+    assert_eq!(vs("diesel-postgres", "get_session_and_user"), Some(0.5));
+    assert_eq!(vs("diesel-postgres", "update_session"), None);
+
+    let md = markdown(&report, Extras::default(), "b");
+    assert_eq!(
+        section_rows(&md, "## Throughput and latency at 10,000 users")[..8],
+        [
+            "| postgres | get_session_and_user | 8,000 | 450 | 900 | 0.80× |",
+            "| postgres | raw_lookup | 10,000 | 250 | 500 | ceiling |",
+            "| postgres | update_session | 3,000 | 450 | 900 | 0.60× |",
+            "| postgres | raw_update_session | 5,000 | 250 | 500 | ceiling |",
+            "| postgres | create_session | 4,000 | 450 | 900 | – |",
+            "| diesel-postgres | get_session_and_user | 6,000 | 450 | 900 | 0.50× |",
+            "| diesel-postgres | raw_lookup | 12,000 | 250 | 500 | ceiling |",
+            "| diesel-postgres | update_session | 2,000 | 450 | 900 | – |",
+        ]
+    );
+    assert!(
+        md.contains("| postgres | 8,000 | 10,000 | 0.80× | 0.5 |"),
+        "{md}"
+    );
+    assert!(md.contains("the same work done by the fastest bare client of that database"));
+    assert!(!md.contains("vs raw_lookup"));
+}
+
+/// postgres and sqlite at 10,000 users, redis also at 1,000,000, and
+/// diesel-sqlite, which no rule names and has no scale run.
+fn targets_rows() -> String {
+    table(&[
+        // 0.85× ✓, 0.50× ✗, 0.70× ✓; create_session has no ceiling row.
+        ("postgres", "get_session_and_user", 10_000, 8_500.0, 900.0),
+        ("postgres", "raw_lookup", 10_000, 10_000.0, 500.0),
+        ("postgres", "get_user_by_account", 10_000, 5_000.0, 900.0),
+        (
+            "postgres",
+            "raw_get_user_by_account",
+            10_000,
+            10_000.0,
+            500.0,
+        ),
+        ("postgres", "update_session", 10_000, 7_000.0, 900.0),
+        ("postgres", "raw_update_session", 10_000, 10_000.0, 500.0),
+        ("postgres", "create_session", 10_000, 6_000.0, 900.0),
+        // 0.95× ✓; get_user_by_account without its ceiling; p99 15 ms ✓
+        // and 25 ms ✗; no use_verification_token row.
+        ("sqlite", "get_session_and_user", 10_000, 9_500.0, 900.0),
+        ("sqlite", "raw_lookup", 10_000, 10_000.0, 500.0),
+        ("sqlite", "get_user_by_account", 10_000, 8_000.0, 900.0),
+        ("sqlite", "update_session", 10_000, 1_000.0, 15_000.0),
+        ("sqlite", "create_session", 10_000, 1_000.0, 25_000.0),
+        // 0.65× ✓; p99 ×1.12 ✓ and ×1.5 ✗ at 1,000,000.
+        ("redis", "get_session_and_user", 10_000, 6_500.0, 1_000.0),
+        ("redis", "raw_lookup", 10_000, 10_000.0, 500.0),
+        ("redis", "update_session", 10_000, 6_000.0, 1_000.0),
+        ("redis", "get_session_and_user", 1_000_000, 6_500.0, 1_120.0),
+        ("redis", "raw_lookup", 1_000_000, 10_000.0, 5_000.0),
+        ("redis", "update_session", 1_000_000, 6_000.0, 1_500.0),
+        (
+            "diesel-sqlite",
+            "get_session_and_user",
+            10_000,
+            1_000.0,
+            900.0,
+        ),
+        ("diesel-sqlite", "raw_lookup", 10_000, 2_000.0, 500.0),
+    ])
+}
+
+#[test]
+fn targets_met_and_missed() {
+    let report = report(&targets_rows());
+    let outcomes = evaluate(&report, TARGETS);
+    let table: Vec<String> = outcomes
+        .iter()
+        .map(|o| {
+            let met = o.met().map_or("–", |m| if m { "✓" } else { "✗" });
+            format!(
+                "{} {} {} {met}",
+                o.backend,
+                o.target(10_000),
+                o.measured_text()
+            )
+        })
+        .collect();
+    assert_eq!(
+        table,
+        [
+            "postgres `get_session_and_user` ≥ 0.8× ceiling 0.85× ✓",
+            "postgres `get_user_by_account` ≥ 0.6× ceiling 0.50× ✗",
+            "postgres `update_session` ≥ 0.6× ceiling 0.70× ✓",
+            "sqlite `get_session_and_user` ≥ 0.9× ceiling 0.95× ✓",
+            "sqlite `get_user_by_account` ≥ 0.9× ceiling – –",
+            "sqlite `update_session` p99 ≤ 20 ms 15.0 ms ✓",
+            "sqlite `create_session` p99 ≤ 20 ms 25.0 ms ✗",
+            "sqlite `use_verification_token` p99 ≤ 20 ms – –",
+            "redis `get_session_and_user` ≥ 0.6× ceiling 0.65× ✓",
+            "redis `get_session_and_user` p99 at 1,000,000 ≤ 1.3× p99 at 10,000 1.12× ✓",
+            "redis `update_session` p99 at 1,000,000 ≤ 1.3× p99 at 10,000 1.50× ✗",
+        ]
+    );
+
+    let md = markdown(&report, Extras::default(), "b");
+    assert!(
+        md.contains(
+            "## Targets\n\n6 of 9 targets met; 2 could not be measured (a row they need is missing, shown as –).\n"
+        ),
+        "{md}"
+    );
+    for expected in [
+        "| backend | target | measured | met |\n| --- | --- | ---: | :---: |\n\
+         | postgres | `get_session_and_user` ≥ 0.8× ceiling | 0.85× | ✓ |\n",
+        "| sqlite | `create_session` p99 ≤ 20 ms | 25.0 ms | ✗ |\n",
+        "| redis | `update_session` p99 at 1,000,000 ≤ 1.3× p99 at 10,000 | 1.50× | ✗ |\n",
+    ] {
+        assert!(md.contains(expected), "missing {expected:?} in:\n{md}");
+    }
+    // After the main tables, before the scale section.
+    let at = |s: &str| md.find(s).unwrap();
+    assert!(at("throughput.svg)") < at("## Targets"));
+    assert!(at("## Targets") < at("## From 10,000 users"));
+    assert!(
+        !section_rows(&md, "## Targets")
+            .iter()
+            .any(|l| l.contains("diesel-sqlite"))
+    );
+}
+
+#[test]
+fn targets_are_data() {
+    let report = report(&targets_rows());
+    // A rule for every backend applies to diesel-sqlite too.
+    let rules = [Rule {
+        backends: Backends::Every,
+        ops: Ops::One("get_session_and_user"),
+        bound: Bound::CeilingAtLeast(0.5),
+    }];
+    let outcomes = evaluate(&report, &rules);
+    let met: Vec<(&str, Option<bool>)> = outcomes
+        .iter()
+        .map(|o| (o.backend.as_str(), o.met()))
+        .collect();
+    assert_eq!(
+        met,
+        [
+            ("postgres", Some(true)),
+            ("sqlite", Some(true)),
+            ("redis", Some(true)),
+            ("diesel-sqlite", Some(true)),
+        ]
+    );
+    // The bound is inclusive: 0.5× meets ≥ 0.5×.
+    assert_eq!(outcomes[3].measured, Some(0.5));
+
+    // With every target met and measured the summary is short.
+    let text = table(&[
+        ("mysql", "get_session_and_user", 10_000, 9_000.0, 900.0),
+        ("mysql", "raw_lookup", 10_000, 10_000.0, 500.0),
+    ]);
+    let md = markdown(&report_of(&text), Extras::default(), "b");
+    assert!(md.contains("## Targets\n\n1 of 1 targets met.\n"), "{md}");
+    // A backend no rule names, without a scale run, has no target.
+    let text = table(&[("memory", "get_session_and_user", 10_000, 9_000.0, 900.0)]);
+    let md = markdown(&report_of(&text), Extras::default(), "b");
+    assert!(md.contains("## Targets\n\nNo target applies"), "{md}");
+}
+
+/// postgres at 10,000 users in three runs (peak RSS 40, 50 and 70 MiB) and
+/// at 1,000,000 (200 MiB), redis without `peak_rss_kib` (absent, then
+/// `null`), sqlite at 10,000 users only (30 MiB).
+fn memory_rows(with_redis: bool) -> String {
+    let mut lines = Vec::new();
+    for (run, mib) in [(1, 40), (2, 50), (3, 70)] {
+        for op in ["get_session_and_user", "raw_lookup"] {
+            lines.push(
+                op_row("postgres", op, 10_000, 1_000.0, 900.0, Some(mib * 1024))
+                    .replace(r#""run":1"#, &format!(r#""run":{run}"#)),
+            );
+        }
+    }
+    lines.push(op_row(
+        "postgres",
+        "raw_lookup",
+        1_000_000,
+        1.0,
+        1.0,
+        Some(200 * 1024),
+    ));
+    lines.push(op_row(
+        "sqlite",
+        "raw_lookup",
+        10_000,
+        1.0,
+        1.0,
+        Some(30 * 1024 + 512),
+    ));
+    if with_redis {
+        lines.push(op_row("redis", "raw_lookup", 10_000, 1.0, 1.0, None));
+        lines.push(
+            op_row("redis", "raw_lookup", 1_000_000, 1.0, 1.0, None)
+                .replace(r#","run":1"#, r#","peak_rss_kib":null,"run":1"#),
+        );
+    }
+    lines.join("\n")
+}
+
+#[test]
+fn memory_table_with_and_without_peak_rss() {
+    let report = report(&memory_rows(true));
+    assert_eq!(report.peak_rss_kib("postgres", 10_000), Some(50.0 * 1024.0));
+    assert_eq!(report.peak_rss_kib("redis", 10_000), None);
+    assert_eq!(report.peak_rss_kib("redis", 1_000_000), None);
+    let md = markdown(&report, Extras::default(), "b");
+    for expected in [
+        "## Memory\n\nPeak resident set of the bench process (`VmHWM`, the median over runs), \
+         the dataset's tokens and ids included. Rows written before it was recorded (no \
+         `peak_rss_kib`) show –.\n",
+        "| backend | peak RSS at 10,000 users (MiB) | peak RSS at 1,000,000 users (MiB) |\n",
+    ] {
+        assert!(md.contains(expected), "missing {expected:?} in:\n{md}");
+    }
+    assert_eq!(
+        section_rows(&md, "## Memory"),
+        [
+            "| postgres | 50.0 | 200.0 |",
+            "| sqlite | 30.5 | – |",
+            "| redis | – | – |",
+        ]
+    );
+
+    // Every row records it: no note on missing values.
+    let md = markdown(&report_of(&memory_rows(false)), Extras::default(), "b");
+    assert!(
+        md.contains("the dataset's tokens and ids included.\n"),
+        "{md}"
+    );
+    assert!(!md.contains("show –"), "{md}");
+
+    // No scale run: one column.
+    let text = only_10_000_users(&memory_rows(true));
+    let md = markdown(&report_of(&text), Extras::default(), "b");
+    assert!(md.contains("| backend | peak RSS at 10,000 users (MiB) |\n| --- | ---: |\n"));
+    assert_eq!(
+        section_rows(&md, "## Memory"),
+        ["| postgres | 50.0 |", "| sqlite | 30.5 |", "| redis | – |"]
+    );
+}
+
+/// An `authjs.jsonl` row of `run`.
+pub(crate) fn authjs_line(
+    backend: &str,
+    variant: &str,
+    op: &str,
+    run: u64,
+    tput: f64,
+    p99: f64,
+) -> String {
+    let adapter = match backend {
+        "postgres" => "@auth/pg-adapter@1.11.3",
+        _ => "@auth/unstorage-adapter@2.11.3",
+    };
+    format!(
+        r#"{{"impl":"authjs","backend":"{backend}","variant":"{variant}","op":"{op}","users":10000,"concurrency":32,"ops":20000,"secs":2.0,"ops_per_sec":{tput},"p50_us":{p50},"p99_us":{p99},"seed_secs":3.0,"seeding":"bulk","adapter":"{adapter}","node":"v20.19.0","peak_rss_kib":123456,"run":{run}}}"#,
+        p50 = p99 / 2.0,
+    )
+}
+
+/// Auth.js rows in two runs: postgres as shipped and indexed for two
+/// operations, redis as shipped only.
+pub(crate) fn authjs_rows() -> String {
+    let mut lines = Vec::new();
+    for run in [1, 2] {
+        let noise = run as f64 * 100.0;
+        for (variant, tput) in [("as-shipped", 1_000.0), ("indexed", 3_000.0)] {
+            for op in ["get_session_and_user", "update_session"] {
+                lines.push(authjs_line(
+                    "postgres",
+                    variant,
+                    op,
+                    run,
+                    tput + noise,
+                    9_000.0 + noise,
+                ));
+            }
+        }
+        lines.push(authjs_line(
+            "redis",
+            "as-shipped",
+            "get_session_and_user",
+            run,
+            4_000.0 + noise,
+            800.0 + noise,
+        ));
+    }
+    lines.join("\n") + "\n"
+}
+
+/// Rust rows for the Auth.js comparison: postgres and redis
+/// `get_session_and_user`, no postgres `update_session`.
+fn rust_rows_for_authjs() -> String {
+    table(&[
+        ("postgres", "get_session_and_user", 10_000, 6_600.0, 900.0),
+        ("postgres", "raw_lookup", 10_000, 8_000.0, 500.0),
+        ("redis", "get_session_and_user", 10_000, 41_500.0, 900.0),
+    ])
+}
+
+fn authjs_of(text: &str) -> AuthJs {
+    AuthJs::from_rows(&parse_authjs_rows(text, "authjs.jsonl".into()).unwrap()).unwrap()
+}
+
+#[test]
+fn authjs_table_with_both_variants_and_with_one() {
+    let authjs = authjs_of(&authjs_rows());
+    assert_eq!(authjs.backends, ["postgres", "redis"]);
+    assert_eq!(authjs.sizes, [10_000]);
+    let cell = authjs
+        .cell("postgres", "indexed", "get_session_and_user", 10_000)
+        .unwrap();
+    assert_eq!(
+        (cell.runs, cell.ops_per_sec, cell.p99_us),
+        (2, 3_150.0, 9_150.0)
+    );
+
+    let report = report(&rust_rows_for_authjs());
+    let extras = Extras {
+        machine: Some("cores: 2\n"),
+        authjs: Some(&authjs),
+        authjs_machine: Some("node: v20.19.0\n\ncpu: Test CPU\n"),
+        ..Extras::default()
+    };
+    let md = markdown(&report, extras, "b");
+    for expected in [
+        "## Against Auth.js\n\nThe official Auth.js database adapters",
+        "at 10,000 users.",
+        "PostgreSQL `get_session_and_user`: 5.74× Auth.js as shipped, 2.10× with indexes.\n",
+        "| backend | operation | this adapter ops/s | Auth.js as shipped ops/s | × | Auth.js with indexes ops/s | × | Auth.js p99 (µs) as shipped / indexed |\n",
+        "Adapters: `@auth/pg-adapter@1.11.3` (postgres), `@auth/unstorage-adapter@2.11.3` (redis).\n\
+         Node.js: v20.19.0.\n\n\
+         The machine of the Auth.js runs (`authjs-machine.txt`):\n\n- node: v20.19.0\n- cpu: Test CPU\n",
+    ] {
+        assert!(md.contains(expected), "missing {expected:?} in:\n{md}");
+    }
+    assert_eq!(
+        section_rows(&md, "## Against Auth.js"),
+        [
+            "| postgres | get_session_and_user | 6,600 | 1,150 | 5.74× | 3,150 | 2.10× | 9,150 / 9,150 |",
+            "| postgres | update_session | – | 1,150 | – | 3,150 | – | 9,150 / 9,150 |",
+            "| redis | get_session_and_user | 41,500 | 4,150 | 10.00× | – | – | 950 / – |",
+        ]
+    );
+    // The section sits after the memory section, before the machine.
+    let at = |s: &str| md.find(s).unwrap();
+    assert!(at("## Memory") < at("## Against Auth.js"));
+    assert!(at("## Against Auth.js") < at("## Machine"));
+}
+
+#[test]
+fn authjs_headline_with_one_variant_and_without_postgres() {
+    let report = report(&rust_rows_for_authjs());
+    let shipped_only: String = authjs_rows()
+        .lines()
+        .filter(|l| !l.contains(r#""variant":"indexed""#))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let authjs = authjs_of(&shipped_only);
+    assert_eq!(
+        headline(&report, &authjs).unwrap(),
+        "PostgreSQL `get_session_and_user`: 5.74× Auth.js as shipped."
+    );
+    let extras = Extras {
+        authjs: Some(&authjs),
+        ..Extras::default()
+    };
+    let md = markdown(&report, extras, "b");
+    assert!(
+        md.contains(
+            "| postgres | get_session_and_user | 6,600 | 1,150 | 5.74× | – | – | 9,150 / – |\n"
+        ),
+        "{md}"
+    );
+    assert!(!md.contains("The machine of the Auth.js runs"));
+
+    let redis_only: String = authjs_rows()
+        .lines()
+        .filter(|l| l.contains(r#""backend":"redis""#))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let authjs = authjs_of(&redis_only);
+    assert_eq!(headline(&report, &authjs), None);
+    let extras = Extras {
+        authjs: Some(&authjs),
+        ..Extras::default()
+    };
+    let md = markdown(&report, extras, "b");
+    assert!(md.contains("## Against Auth.js"));
+    assert!(!md.contains("PostgreSQL `get_session_and_user`:"));
+
+    // No Auth.js rows, no section.
+    assert_eq!(AuthJs::from_rows(&[]), None);
+    let md = markdown(&report, Extras::default(), "b");
+    assert!(!md.contains("Auth.js"), "{md}");
+}
+
+#[test]
+fn malformed_authjs_line_is_named() {
+    let first = authjs_rows().lines().next().unwrap().to_owned();
+    assert!(
+        parse_authjs_rows("\n \n", "authjs.jsonl".into())
+            .unwrap()
+            .is_empty()
+    );
+
+    let error =
+        parse_authjs_rows(&format!("{first}\n\nnot json\n"), "authjs.jsonl".into()).unwrap_err();
+    assert!(
+        matches!(error, ReportError::Malformed { line: 3, .. }),
+        "{error:?}"
+    );
+    assert!(
+        error
+            .to_string()
+            .starts_with("authjs.jsonl: line 3 is not a result row"),
+        "{error}"
+    );
+
+    let without_variant = first.replace(r#""variant":"as-shipped","#, "");
+    let error = parse_authjs_rows(&without_variant, "authjs.jsonl".into()).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "authjs.jsonl: line 1 is not a result row: missing field `variant` (`as-shipped` or `indexed`)"
+    );
+    let unknown = first.replace("as-shipped", "tuned");
+    let error = parse_authjs_rows(&unknown, "authjs.jsonl".into()).unwrap_err();
+    assert!(
+        error.to_string().contains("unknown variant `tuned`"),
+        "{error}"
+    );
 }
