@@ -4,6 +4,8 @@
 #
 #   bash scripts/bench.sh            every backend at 10,000 users, 3 runs each
 #   bash scripts/bench.sh --scale    and then once more at 1,000,000 users
+#   bash scripts/bench.sh --authjs   and the official Auth.js adapters in Node
+#                                    (scripts/bench-authjs.sh) on the same servers
 #
 # Options:
 #   --scale               add the scale run (default size 1,000,000 users)
@@ -14,6 +16,12 @@
 #   --backends "A B"      only these backends (default: every adapter crate with
 #                         a bench target, plus redis-cluster when
 #                         REDIS_CLUSTER_URLS is set)
+#   --authjs              after the Rust runs, run the official Auth.js adapters
+#                         through the same workload (scripts/bench-authjs.sh,
+#                         same number of runs, the backends of this run that
+#                         have one: postgres mysql mongodb redis) into
+#                         docs/benchmarks/authjs.jsonl; the page gets its
+#                         "Against Auth.js" table. Needs Node.js 20+.
 #   --merge               replace only these backends' rows in results.jsonl and
 #                         keep the other backends' rows of the previous run
 #                         (machine.txt then names both runs' dates)
@@ -38,6 +46,7 @@ declare -A scale_for=()
 runs=3
 backends=""
 merge=0
+authjs=0
 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -52,6 +61,7 @@ while [ $# -gt 0 ]; do
     --runs) [ $# -ge 2 ] || die "--runs needs a value"; runs=$2; shift ;;
     --backends) [ $# -ge 2 ] || die "--backends needs a value"; backends=$2; shift ;;
     --merge) merge=1 ;;
+    --authjs) authjs=1 ;;
     --) shift; extra=("$@"); break ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
@@ -160,6 +170,18 @@ if [ "$scale" = 1 ]; then
     fi
   done
 fi
+if [ "$authjs" = 1 ]; then
+  authjs_backends=""
+  for backend in postgres mysql mongodb redis; do
+    [[ " $backends " == *" $backend "* ]] && authjs_backends+=" $backend"
+  done
+  if [ -z "$authjs_backends" ]; then
+    log "--authjs: none of this run's backends has an Auth.js adapter to compare with"
+  elif ! bash scripts/bench-authjs.sh --runs "$runs" --backends "${authjs_backends# }" \
+    --out "$out/authjs.jsonl"; then
+    failed+=("the Auth.js runs (scripts/bench-authjs.sh)")
+  fi
+fi
 previous_date=
 if [ "$merge" = 1 ] && [ -f "$out/results.jsonl" ]; then
   previous_date=$(sed -n 's/^date: //p' "$out/machine.txt" 2>/dev/null | head -n 1)
@@ -204,6 +226,9 @@ PY
   echo "redis: $(redis_version)"
   if [ -x .services/venv/bin/python ]; then
     echo "mongodb: $(mongodb_version)"
+  fi
+  if [ "$authjs" = 1 ]; then
+    echo "node (Auth.js runs): $(first_line node -v)"
   fi
 } >"$out/machine.txt"
 

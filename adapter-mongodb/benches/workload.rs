@@ -6,9 +6,11 @@
 
 use std::sync::Arc;
 
-use adapter_bench::{self as bench, BenchConfig, BulkSeed, RawLookup, SeedUser};
+use adapter_bench::{self as bench, BenchConfig, BulkSeed, Call, Ceiling, SeedUser};
 use adapter_conformance::servers::{self, Server};
-use adapter_mongodb::{ACCOUNTS, MongoOptions, MongodbAdapter, SESSIONS, USERS};
+use adapter_mongodb::{
+    ACCOUNTS, MongoOptions, MongodbAdapter, SESSIONS, USERS, VERIFICATION_TOKENS,
+};
 use auth_core::AdapterError;
 use bson::oid::ObjectId;
 use bson::{Bson, DateTime, Document, doc};
@@ -31,27 +33,107 @@ async fn main() {
     adapter.migrate().await.expect("migrate");
     let database = adapter.database().clone();
 
-    // The ceiling: one `find` on `sessions` by its unique `sessionToken`
-    // index, on the same pool.
-    let sessions = database.collection::<Document>(SESSIONS);
-    let raw_lookup: RawLookup = Arc::new(move |token: String| {
-        let sessions = sessions.clone();
-        Box::pin(async move {
-            sessions
-                .find_one(doc! { "sessionToken": token })
-                .await
-                .expect("find_one on sessions")
-                .is_some()
-        })
-    });
+    // The ceiling: the same work on a bare client of the driver (its own
+    // pool of 16): the `$lookup` aggregate for a session or an account with
+    // its user, `find_one_and_update`, `insert_one`, `find_one_and_delete`.
+    let bare = mongodb::Client::with_options({
+        let mut options = mongodb::options::ClientOptions::parse(&url)
+            .await
+            .expect("a MongoDB connection string");
+        options.max_pool_size = Some(16);
+        options
+    })
+    .expect("a bare MongoDB client")
+    .database(database.name());
+    let ceiling = Ceiling::new(Arc::new(move |call| {
+        let bare = bare.clone();
+        Box::pin(async move { ceiling(&bare, call).await })
+    }));
     let seed: BulkSeed = {
         let database = database.clone();
         Arc::new(move |batch| Box::pin(seed(database.clone(), batch)))
     };
-    bench::run_bulk_seeded("mongodb", Arc::new(adapter), &config, raw_lookup, seed).await;
+    bench::run_bulk_seeded("mongodb", Arc::new(adapter), &config, ceiling, seed).await;
 
     if let Err(e) = database.drop().await {
         eprintln!("mongodb: could not drop {}: {e}", database.name());
+    }
+}
+
+/// `$lookup` of the user, as the adapter joins it.
+fn join_user() -> [Document; 2] {
+    [
+        doc! { "$lookup": { "from": USERS, "localField": "userId", "foreignField": "_id", "as": "user" } },
+        doc! { "$unwind": "$user" },
+    ]
+}
+
+/// One workload call on the bare driver.
+async fn ceiling(db: &Database, call: Call) -> bool {
+    use futures::TryStreamExt;
+    let now = DateTime::now();
+    let first = |collection: &'static str, pipeline: Vec<Document>| async move {
+        db.collection::<Document>(collection)
+            .aggregate(pipeline)
+            .await
+            .expect("aggregate")
+            .try_next()
+            .await
+            .expect("the aggregate's first document")
+            .is_some()
+    };
+    match call {
+        Call::GetSessionAndUser { session_token } => {
+            let mut pipeline = vec![
+                doc! { "$match": { "sessionToken": session_token, "expires": { "$gt": now } } },
+                doc! { "$limit": 1 },
+            ];
+            pipeline.extend(join_user());
+            first(SESSIONS, pipeline).await
+        }
+        Call::GetUserByAccount {
+            provider,
+            provider_account_id,
+        } => {
+            let mut pipeline = vec![
+                doc! { "$match": { "provider": provider, "providerAccountId": provider_account_id } },
+                doc! { "$limit": 1 },
+            ];
+            pipeline.extend(join_user());
+            pipeline.push(doc! { "$project": { "user": 1 } });
+            first(ACCOUNTS, pipeline).await
+        }
+        Call::UpdateSession {
+            session_token,
+            expires,
+        } => db
+            .collection::<Document>(SESSIONS)
+            .find_one_and_update(
+                doc! { "sessionToken": session_token, "expires": { "$gt": now } },
+                doc! { "$set": { "expires": DateTime::from_time_0_3(expires) } },
+            )
+            .return_document(mongodb::options::ReturnDocument::After)
+            .await
+            .expect("find_one_and_update")
+            .is_some(),
+        Call::CreateSession(session) => {
+            let user_id: ObjectId = session.user_id.parse().expect("an ObjectId user id");
+            db.collection::<Document>(SESSIONS)
+                .insert_one(doc! {
+                    "sessionToken": session.session_token,
+                    "userId": user_id,
+                    "expires": DateTime::from_time_0_3(session.expires),
+                })
+                .await
+                .expect("insert_one");
+            true
+        }
+        Call::UseVerificationToken { identifier, token } => db
+            .collection::<Document>(VERIFICATION_TOKENS)
+            .find_one_and_delete(doc! { "identifier": identifier, "token": token })
+            .await
+            .expect("find_one_and_delete")
+            .is_some(),
     }
 }
 

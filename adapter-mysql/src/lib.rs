@@ -338,30 +338,37 @@ async fn is_mariadb(conn: &mut MySqlConnection) -> sqlx::Result<bool> {
 
 /// Pool options whose connections run in strict SQL mode with the lock and
 /// statement timeouts of `timeouts`.
+///
+/// A connection is not pinged before each use (`test_before_acquire(false)`):
+/// sqlx's ping is one more round trip on every call (see the crate README's
+/// "Performance" section for what it costs). A connection the
+/// server dropped fails the one call that meets it, and is then discarded.
 fn session_pool_options(timeouts: Timeouts) -> MySqlPoolOptions {
-    MySqlPoolOptions::new().after_connect(move |conn, _meta| {
-        Box::pin(async move {
-            // An over-long value or an impossible date is an error, never
-            // silently truncated (the server default usually has
-            // STRICT_TRANS_TABLES already; this makes it certain).
-            let statement_limit = if is_mariadb(conn).await? {
-                format!(
-                    "max_statement_time = {:.3}",
-                    timeouts.statement.as_secs_f64()
-                )
-            } else {
-                format!("max_execution_time = {}", timeouts.statement.as_millis())
-            };
-            // Only numbers are formatted into this statement.
-            let sql = format!(
-                "SET SESSION sql_mode = CONCAT(@@sql_mode, ',STRICT_ALL_TABLES'), \
+    MySqlPoolOptions::new()
+        .test_before_acquire(false)
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                // An over-long value or an impossible date is an error, never
+                // silently truncated (the server default usually has
+                // STRICT_TRANS_TABLES already; this makes it certain).
+                let statement_limit = if is_mariadb(conn).await? {
+                    format!(
+                        "max_statement_time = {:.3}",
+                        timeouts.statement.as_secs_f64()
+                    )
+                } else {
+                    format!("max_execution_time = {}", timeouts.statement.as_millis())
+                };
+                // Only numbers are formatted into this statement.
+                let sql = format!(
+                    "SET SESSION sql_mode = CONCAT(@@sql_mode, ',STRICT_ALL_TABLES'), \
                  innodb_lock_wait_timeout = {}, {statement_limit}",
-                lock_wait_seconds(timeouts.lock)
-            );
-            conn.execute(AssertSqlSafe(sql)).await?;
-            Ok(())
+                    lock_wait_seconds(timeouts.lock)
+                );
+                conn.execute(AssertSqlSafe(sql)).await?;
+                Ok(())
+            })
         })
-    })
 }
 
 // ------------------------------------------------------------------ connect

@@ -3,7 +3,6 @@
 
 use std::fmt;
 use std::future::Future;
-use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -12,13 +11,19 @@ use auth_core::{
     Account, Adapter, AdapterError, Authenticator, Entity, Key, NewUser, Result, Session,
     SessionUpdate, User, UserUpdate, VerificationToken, new_id, with_timeout,
 };
-use sqlx::Connection;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow, Postgres};
-use sqlx::{Decode, Row, Type};
+use deadpool_postgres::{
+    ClientWrapper, Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime,
+};
 use time::OffsetDateTime;
+use tokio_postgres::Row;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::{FromSql, ToSql, Type};
 
+mod connect;
+mod migrate;
 mod tables;
 
+use connect::TlsOptions;
 use tables::Statements;
 
 /// The layouts of the official Auth.js adapters this adapter can share
@@ -28,9 +33,15 @@ use tables::Statements;
 /// database with Auth.js".
 pub use auth_core::layout::{Layout, TableNames};
 
-/// The sqlx this crate is built on, to build a [`PgPool`] of the matching
-/// version for [`PostgresAdapter::from_pool`].
-pub use sqlx;
+/// The tokio-postgres this crate is built on: its [`Config`](tokio_postgres::Config)
+/// for [`PostgresOptions::from_connect_options`], and the client of
+/// [`PostgresAdapter::pool`]'s connections.
+pub use tokio_postgres;
+
+/// The deadpool-postgres this crate is built on, to build a
+/// [`Pool`] of the matching version for
+/// [`PostgresAdapter::from_pool`].
+pub use deadpool_postgres;
 
 /// The schema SQL of version 1, as shipped in `migrations/0001_init.sql`, for
 /// teams that run their own migration tool. Apply [`MIGRATIONS_SQL`] (all
@@ -50,9 +61,12 @@ pub const MIGRATIONS_SQL: &[(i64, &str)] = &[
 ];
 
 /// The table in which [`PostgresAdapter::migrate`] records the versions it
-/// applied, in the adapter's schema. It is not sqlx's default
-/// `_sqlx_migrations`, so that an application's own sqlx migrations in the
-/// same schema keep their history apart.
+/// applied, in the adapter's schema, in the format of sqlx's migrator
+/// (`version`, `description`, `installed_on`, `success`, `checksum`: the
+/// SHA-384 of the SQL, `execution_time`), which versions of this crate
+/// built on sqlx used: a schema either migrated is one the other accepts.
+/// It is not sqlx's default `_sqlx_migrations`, so that an application's
+/// own sqlx migrations in the same schema keep their history apart.
 pub const MIGRATIONS_TABLE: &str = "_auth_core_migrations";
 
 /// The most bytes a key may hold: a value of a column with a B-tree index
@@ -104,7 +118,8 @@ pub const DEFAULT_MIGRATE_TIMEOUT: Duration = Duration::from_secs(60);
 /// ```
 #[derive(Clone)]
 pub struct PostgresOptions {
-    connect: PgConnectOptions,
+    connect: tokio_postgres::Config,
+    tls: TlsOptions,
     schema: String,
     max_connections: u32,
     limits: Limits,
@@ -174,7 +189,7 @@ impl Limits {
                 _ => {}
             }
         }
-        if let Some(sqlx::Error::PoolTimedOut) = source.downcast_ref::<sqlx::Error>() {
+        if let Some(PoolError::Timeout(_)) = source.downcast_ref::<PoolError>() {
             return AdapterError::timed_out(operation, self.operation);
         }
         err
@@ -205,11 +220,27 @@ impl PostgresOptions {
     /// it), in schema `public`, with up to 10 connections and the default
     /// time limits.
     ///
-    /// Errors: `InvalidInput` (field `url`) when the URL cannot be parsed.
+    /// The query may hold what tokio-postgres reads (`host`, `port`,
+    /// `user`, `password`, `dbname`, `application_name`, `options`,
+    /// `connect_timeout`, `keepalives`, `target_session_attrs`,
+    /// `channel_binding`, ...), and `sslmode` (`disable`, `allow`, `prefer`
+    /// (the default), `require`, `verify-ca`, `verify-full`), `sslrootcert`,
+    /// `sslcert`, `sslkey` and `options[name]=value`; other parameters
+    /// (`?schema=...` of a Prisma URL, say) are ignored. As with libpq, the
+    /// environment variables `PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD`,
+    /// `PGDATABASE`, `PGAPPNAME`, `PGOPTIONS`, `PGSSLMODE`,
+    /// `PGSSLROOTCERT`, `PGSSLCERT` and `PGSSLKEY` fill in what the URL
+    /// leaves out (the host defaults to `localhost`).
+    ///
+    /// Errors: `InvalidInput` (field `url`) when the URL cannot be parsed;
+    /// the error never quotes it.
     pub fn from_url(url: &str) -> Result<Self> {
-        let connect = PgConnectOptions::from_str(url)
-            .map_err(|e| AdapterError::invalid_input("url", e.to_string()))?;
-        Ok(Self::from_connect_options(connect))
+        let (connect, tls) =
+            connect::parse_url(url).map_err(|e| AdapterError::invalid_input("url", e))?;
+        Ok(Self {
+            tls,
+            ..Self::from_connect_options(connect)
+        })
     }
 
     /// The former name of [`from_url`](Self::from_url).
@@ -218,11 +249,16 @@ impl PostgresOptions {
         Self::from_url(url)
     }
 
-    /// Options from sqlx connect options built by hand, in schema `public`,
-    /// with up to 10 connections and the default time limits.
-    pub fn from_connect_options(connect: PgConnectOptions) -> Self {
+    /// Options from a tokio-postgres [`Config`](tokio_postgres::Config) built
+    /// by hand, in schema `public`, with up to 10 connections and the
+    /// default time limits. Its `ssl_mode` decides whether TLS is used
+    /// (`Prefer`, the default, and `Require` check no certificate, as libpq's
+    /// `prefer` and `require`; for `verify-ca` or `verify-full` use
+    /// [`from_url`](Self::from_url)).
+    pub fn from_connect_options(connect: tokio_postgres::Config) -> Self {
         Self {
             connect,
+            tls: TlsOptions::default(),
             schema: "public".to_owned(),
             max_connections: DEFAULT_MAX_CONNECTIONS,
             limits: Limits::default(),
@@ -282,7 +318,8 @@ impl PostgresOptions {
         self.namespace(schema)
     }
 
-    /// The most connections the pool opens (default 10).
+    /// The most connections the pool opens (default 10; at least 1, checked
+    /// when connecting).
     pub fn pool_size(mut self, size: u32) -> Self {
         self.max_connections = size;
         self
@@ -299,8 +336,8 @@ impl PostgresOptions {
     /// [`DEFAULT_OPERATION_TIMEOUT`]). A call that runs out of time returns
     /// a `Backend` error for which
     /// [`is_timeout`](AdapterError::is_timeout) is true. Also the pool's
-    /// acquire timeout and the limit on opening the first connection in
-    /// [`PostgresAdapter::connect_with`].
+    /// wait, create and recycle timeouts, and the limit on opening the first
+    /// connection in [`PostgresAdapter::connect_with`].
     pub fn operation_timeout(mut self, limit: Duration) -> Self {
         self.limits.operation = limit;
         self
@@ -346,10 +383,11 @@ impl PostgresOptions {
 impl fmt::Debug for PostgresOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PostgresOptions")
-            .field("host", &self.connect.get_host())
-            .field("port", &self.connect.get_port())
-            .field("username", &self.connect.get_username())
-            .field("database", &self.connect.get_database())
+            .field("hosts", &self.connect.get_hosts())
+            .field("ports", &self.connect.get_ports())
+            .field("username", &self.connect.get_user())
+            .field("database", &self.connect.get_dbname())
+            .field("ssl_mode", &self.connect.get_ssl_mode())
             .field("schema", &self.schema)
             .field("layout", &self.layout)
             .field("table_names", &self.names.clone().with_prefix(&self.prefix))
@@ -369,12 +407,12 @@ fn quote_ident(name: &str) -> String {
 
 // ------------------------------------------------------------------ connect
 
-/// The PostgreSQL adapter: the [`Adapter`] trait on a sqlx [`PgPool`], in the
-/// Auth.js schema. Cheap to clone (the pool is shared). See the
-/// [crate docs](crate).
+/// The PostgreSQL adapter: the [`Adapter`] trait on a tokio-postgres
+/// client pooled by deadpool-postgres, in the Auth.js schema. Cheap to
+/// clone (the pool is shared). See the [crate docs](crate).
 #[derive(Clone)]
 pub struct PostgresAdapter {
-    pool: PgPool,
+    pool: Pool,
     /// The schema set as `search_path` on every connection, or `None` for a
     /// pool built elsewhere, whose own `search_path` is used.
     schema: Option<String>,
@@ -407,18 +445,24 @@ impl PostgresAdapter {
     ///
     /// Every connection of the pool gets the schema as `search_path` and the
     /// statement and lock timeouts as `statement_timeout` and `lock_timeout`,
-    /// as startup options (these override the same settings given in the
-    /// URL).
+    /// as startup options, set once when it opens (these override the same
+    /// settings given in the URL), and `TimeZone` `UTC` and `DateStyle`
+    /// `ISO, MDY` unless the URL's `options` say otherwise. Connections are
+    /// handed out without a test query (deadpool's
+    /// [`RecyclingMethod::Fast`]): one the server closed is dropped when it
+    /// comes back to the pool or is next taken out, and replaced.
     ///
     /// Errors: `InvalidInput` for an empty schema name, one longer than
     /// PostgreSQL's 63 bytes, one with a NUL byte or one starting with the
-    /// reserved `pg_`, or a time limit of zero or above `i32::MAX`
-    /// milliseconds; `Backend` when the server cannot be reached, refuses
-    /// the login or does not answer in time (then
-    /// [`is_timeout`](AdapterError::is_timeout) is true).
+    /// reserved `pg_`, a pool size of 0, a time limit of zero or above
+    /// `i32::MAX` milliseconds, or (with the `tls` feature) an `sslrootcert`,
+    /// `sslcert` or `sslkey` file that cannot be read; `Backend` when the
+    /// server cannot be reached, refuses the login or does not answer in
+    /// time (then [`is_timeout`](AdapterError::is_timeout) is true).
     pub async fn connect_with(options: PostgresOptions) -> Result<Self> {
         let PostgresOptions {
-            connect,
+            mut connect,
+            tls,
             schema,
             max_connections,
             limits,
@@ -440,6 +484,12 @@ impl PostgresAdapter {
                 "the prefix pg_ is reserved for PostgreSQL's own schemas",
             ));
         }
+        if max_connections == 0 {
+            return Err(AdapterError::invalid_input(
+                "pool_size",
+                "must be at least 1",
+            ));
+        }
         limits.check()?;
         // The server gives up on a statement before the caller does, so that
         // it reports the timeout itself and a statement the caller no longer
@@ -450,18 +500,44 @@ impl PostgresAdapter {
             lock: limits.lock.min(server_cap),
             ..limits
         };
-        let connect = connect.options([
-            ("search_path", quote_ident(&schema)),
-            ("statement_timeout", pg_millis(limits.statement)),
-            ("lock_timeout", pg_millis(limits.lock)),
-        ]);
-        let pool = with_timeout(limits.operation, "connect", async {
-            PgPoolOptions::new()
-                .max_connections(max_connections)
-                .acquire_timeout(limits.operation)
-                .connect_with(connect)
-                .await
-                .map_err(backend)
+        // Session settings, once per connection as startup options: no
+        // statement per call sets anything.
+        connect::with_settings(
+            &mut connect,
+            &[("TimeZone", "UTC"), ("DateStyle", "ISO, MDY")],
+            &[
+                ("search_path", &quote_ident(&schema)),
+                ("statement_timeout", &pg_millis(limits.statement)),
+                ("lock_timeout", &pg_millis(limits.lock)),
+            ],
+        );
+        let manager_config = ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        };
+        let manager = match connect.get_ssl_mode() {
+            tokio_postgres::config::SslMode::Disable => {
+                Manager::from_config(connect, tokio_postgres::NoTls, manager_config)
+            }
+            #[cfg(feature = "tls")]
+            _ => Manager::from_config(connect, connect::tls::connector(&tls)?, manager_config),
+            #[cfg(not(feature = "tls"))]
+            _ => {
+                let _ = &tls;
+                Manager::from_config(connect, tokio_postgres::NoTls, manager_config)
+            }
+        };
+        let pool = Pool::builder(manager)
+            .max_size(usize::try_from(max_connections).unwrap_or(usize::MAX))
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(limits.operation))
+            .create_timeout(Some(limits.operation))
+            .recycle_timeout(Some(limits.operation))
+            .build()
+            .map_err(AdapterError::backend)?;
+        // One connection now, so that a wrong URL or password fails here;
+        // it goes back to the pool for the first call.
+        with_timeout(limits.operation, "connect", async {
+            pool.get().await.map(drop).map_err(pool_error)
         })
         .await
         .map_err(|e| limits.classify("connect", e))?;
@@ -473,23 +549,55 @@ impl PostgresAdapter {
         })
     }
 
-    /// An adapter on a pool built elsewhere.
+    /// An adapter on a deadpool-postgres pool built elsewhere (with the
+    /// [`deadpool_postgres`] this crate re-exports).
     ///
-    /// The schema option cannot be applied to connections that already
-    /// exist, so the pool's own `search_path` decides where the tables are
-    /// (normally `public`; set it in the pool's connect options, e.g.
-    /// `PgConnectOptions::options([("search_path", "auth")])`), and
+    /// The schema option cannot be applied to a pool built elsewhere, so
+    /// the pool's own `search_path` decides where the tables are (normally
+    /// `public`; set it in the pool's [`Config`](tokio_postgres::Config),
+    /// e.g. `config.options("-c search_path=auth")`), and
     /// [`migrate`](Self::migrate) creates them in the first schema of that
     /// path, which must exist. The same goes for the server's
-    /// `statement_timeout` and `lock_timeout` (set them in the connect
-    /// options too) and the pool's acquire timeout. Each call is still
-    /// bounded by the default operation timeout (10 s; change it with
+    /// `statement_timeout` and `lock_timeout` (set them in the options too)
+    /// and the pool's timeouts. Each call is still bounded by the default
+    /// operation timeout (10 s; change it with
     /// [`with_operation_timeout`](Self::with_operation_timeout)), and
-    /// `migrate` by the default migrate timeout (60 s).
+    /// `migrate` by the default migrate timeout (60 s). The adapter's
+    /// statements go through the pool's per-connection statement cache
+    /// (`prepare_typed_cached`), like those of an adapter from
+    /// [`connect`](Self::connect).
     ///
     /// The adapter uses the default layout's tables; choose others with
     /// [`with_tables`](Self::with_tables).
-    pub fn from_pool(pool: PgPool) -> Self {
+    ///
+    /// ```no_run
+    /// # async fn run() -> auth_core::Result<()> {
+    /// use adapter_postgres::deadpool_postgres::{
+    ///     Manager, ManagerConfig, Pool, RecyclingMethod, Runtime,
+    /// };
+    /// use adapter_postgres::{PostgresAdapter, tokio_postgres};
+    /// use auth_core::AdapterError;
+    ///
+    /// let mut config: tokio_postgres::Config = "postgres://app:secret@127.0.0.1/app"
+    ///     .parse()
+    ///     .map_err(AdapterError::backend)?;
+    /// config.options("-c search_path=auth");
+    /// let manager = Manager::from_config(
+    ///     config,
+    ///     tokio_postgres::NoTls,
+    ///     ManagerConfig { recycling_method: RecyclingMethod::Fast },
+    /// );
+    /// let pool = Pool::builder(manager)
+    ///     .max_size(16)
+    ///     .runtime(Runtime::Tokio1)
+    ///     .wait_timeout(Some(std::time::Duration::from_secs(5)))
+    ///     .build()
+    ///     .map_err(AdapterError::backend)?;
+    /// let adapter = PostgresAdapter::from_pool(pool);
+    /// adapter.migrate().await?; // in schema `auth`, which must exist
+    /// # Ok(()) }
+    /// ```
+    pub fn from_pool(pool: Pool) -> Self {
         Self {
             pool,
             schema: None,
@@ -522,15 +630,18 @@ impl PostgresAdapter {
 
     /// The same adapter with another limit on each call (see
     /// [`PostgresOptions::operation_timeout`]); meant for an adapter
-    /// [from a pool](Self::from_pool), whose pool has its own acquire
-    /// timeout. A zero limit is raised to 1 ms.
+    /// [from a pool](Self::from_pool), whose pool has its own timeouts.
+    /// A zero limit is raised to 1 ms.
     pub fn with_operation_timeout(mut self, limit: Duration) -> Self {
         self.limits.operation = limit.max(Duration::from_millis(1));
         self
     }
 
-    /// The underlying pool, for queries of your own.
-    pub fn pool(&self) -> &PgPool {
+    /// The underlying deadpool-postgres pool, for queries of your own:
+    /// `adapter.pool().get().await` is a
+    /// [`tokio_postgres::Client`] (through `Deref`) with a statement cache
+    /// (`prepare_cached`).
+    pub fn pool(&self) -> &Pool {
         &self.pool
     }
 
@@ -561,29 +672,28 @@ impl PostgresAdapter {
     pub async fn drop_namespace(self) -> Result<()> {
         let limits = self.limits;
         let drop = async {
+            let client = self.pool.get().await.map_err(pool_error)?;
             let schema = match &self.schema {
                 Some(schema) => schema.clone(),
-                None => sqlx::query_scalar::<_, Option<String>>("SELECT current_schema()")
-                    .fetch_one(&self.pool)
+                None => client
+                    .query_typed_one("SELECT current_schema()::text", &[])
                     .await
+                    .map_err(backend)?
+                    .try_get::<_, Option<String>>(0)
                     .map_err(backend)?
                     .ok_or_else(|| {
                         AdapterError::backend("the pool's search_path names no existing schema")
                     })?,
             };
             let sql = format!("DROP SCHEMA IF EXISTS {} CASCADE", quote_ident(&schema));
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-                .execute(&self.pool)
-                .await
-                .map_err(backend)?;
-            Ok(())
+            client.batch_execute(&sql).await.map_err(backend)
         };
         // DDL waits for the locks of everyone still using the schema: the
         // migrate timeout, not the operation timeout, bounds it.
         let result = with_timeout(limits.migrate, "drop_namespace", drop)
             .await
             .map_err(|e| limits.classify("drop_namespace", e));
-        self.pool.close().await;
+        self.pool.close();
         result
     }
 
@@ -597,6 +707,11 @@ impl PostgresAdapter {
         with_timeout(self.limits.operation, operation, call)
             .await
             .map_err(|e| self.limits.classify(operation, e))
+    }
+
+    /// A pooled connection (no round trip: no test query on checkout).
+    async fn client(&self) -> Result<Object> {
+        self.pool.get().await.map_err(pool_error)
     }
 
     // ---------------------------------------------------------------- migrate
@@ -618,16 +733,20 @@ impl PostgresAdapter {
     /// closed at the end, and holds a PostgreSQL advisory lock keyed on the
     /// schema name for the whole run, so that concurrent calls on one schema
     /// run one after the other: the first creates the schema and applies the
-    /// migrations, the others find them applied. (sqlx's own migration lock,
-    /// one per database, is taken inside it as well.) Applied versions are
-    /// recorded in [`MIGRATIONS_TABLE`] in the same schema. The whole run is
-    /// bounded by the migrate timeout (default 60 s,
+    /// migrations, the others find them applied. (The per-database lock of
+    /// sqlx's migrator, which the versions of this crate built on sqlx took,
+    /// is taken inside it as well.) Applied versions are recorded in
+    /// [`MIGRATIONS_TABLE`] in the same schema, in sqlx's format, so that
+    /// schemas migrated by either version are accepted by the other. The
+    /// whole run is bounded by the migrate timeout (default 60 s,
     /// [`PostgresOptions::migrate_timeout`]), which also serves as its
     /// statement and lock timeout.
     ///
     /// Errors: `Backend` when a statement fails, when it runs out of time
-    /// ([`is_timeout`](AdapterError::is_timeout) true), or when a recorded
-    /// version differs from the one shipped (a migration file was edited).
+    /// ([`is_timeout`](AdapterError::is_timeout) true), or when the recorded
+    /// history cannot be continued: a version recorded as failed, one whose
+    /// checksum differs from the one shipped (a migration file was edited),
+    /// or one this build does not ship.
     pub async fn migrate(&self) -> Result<()> {
         let limits = self.limits;
         with_timeout(limits.migrate, "migrate", self.migrate_call())
@@ -643,133 +762,40 @@ impl PostgresAdapter {
     }
 
     async fn migrate_call(&self) -> Result<()> {
-        // A connection of its own: if this call is cancelled or fails, the
-        // connection closes and the server releases the advisory locks with
-        // it, instead of a pooled connection keeping them.
-        let mut conn = self.pool.acquire().await.map_err(backend)?.detach();
+        // A connection of its own, out of the pool: if this call is
+        // cancelled or fails, dropping it closes it and the server releases
+        // the advisory locks with it, instead of a pooled connection keeping
+        // them.
+        let mut conn: ClientWrapper = Object::take(self.client().await?);
         let limit = pg_millis(server_cap(self.limits.migrate));
-        sqlx::query(
+        conn.execute_typed(
             "SELECT set_config('statement_timeout', $1, false), \
                     set_config('lock_timeout', $1, false)",
+            &[(&limit, Type::TEXT)],
         )
-        .bind(&limit)
-        .execute(&mut conn)
         .await
         .map_err(backend)?;
         // Keyed on the schema, so migrations of other schemas do not wait.
         // For a pool from elsewhere, the first schema of its search_path.
-        sqlx::query(
+        conn.execute_typed(
             "SELECT pg_advisory_lock(hashtextextended('adapter-postgres migrate ' \
                  || COALESCE($1, current_schema(), current_setting('search_path')), 0))",
+            &[(&self.schema.as_deref(), Type::TEXT)],
         )
-        .bind(self.schema.as_deref())
-        .execute(&mut conn)
         .await
         .map_err(backend)?;
         if let Some(schema) = &self.schema {
-            create_schema(&mut conn, schema).await?;
+            create_schema(&conn, schema).await?;
         }
-        if !self.sql.versioned {
-            self.migrate_layout(&mut conn).await?;
-            return conn.close().await.map_err(backend);
+        if self.sql.versioned {
+            migrate::run_versioned(&mut conn).await?;
+        } else {
+            migrate::run_layout(&mut conn, self.sql).await?;
         }
-        let mut migrator = sqlx::migrate!("./migrations");
-        migrator.dangerous_set_table_name(MIGRATIONS_TABLE);
-        // `Migrator::run(&mut conn)` is what this does, but its future is not
-        // `Send` for a borrowed connection (sqlx's "Acquire is not general
-        // enough"); `run_direct` is the body of `run`.
-        migrator
-            .run_direct(None, &mut conn, false)
-            .await
-            .map_err(|e| match e {
-                sqlx::migrate::MigrateError::Execute(e) => backend(e),
-                sqlx::migrate::MigrateError::ExecuteMigration(e, _) => backend(e),
-                other => AdapterError::backend(other),
-            })?;
-        // Closing ends the session, which releases the advisory lock.
-        conn.close().await.map_err(backend)
-    }
-
-    /// `migrate()` for a layout or table names other than the default: the
-    /// layout's idempotent DDL in one transaction (tables that exist are
-    /// kept; the indexes missing are added, the others not touched, so that
-    /// a start finding everything in place locks no table), the columns the contract needs
-    /// wider widened (a 32-bit authenticator counter to `bigint`,
-    /// pg-adapter's `varchar(255)` user name to `text`), then a check that
-    /// the tables have every column the adapter uses. Nothing is recorded: the DDL runs again at
-    /// each start, and finds everything in place.
-    async fn migrate_layout(&self, conn: &mut sqlx::PgConnection) -> Result<()> {
-        let mut tx = conn.begin().await.map_err(backend)?;
-        sqlx::raw_sql(self.sql.ddl)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-        let names = &self.sql.names;
-        let index_names: Vec<&str> = self.sql.indexes.iter().map(|(n, _)| n.as_str()).collect();
-        let missing: Vec<String> = sqlx::query_scalar(
-            "SELECT n FROM unnest($1::text[]) AS n WHERE NOT EXISTS ( \
-                 SELECT 1 FROM pg_class c \
-                 WHERE c.relname = n AND c.relnamespace = current_schema()::regnamespace)",
-        )
-        .bind(&index_names)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(backend)?;
-        for (name, sql) in &self.sql.indexes {
-            if missing.contains(name) {
-                sqlx::raw_sql(*sql)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
-            }
-        }
-        for (table, column, narrower, wider) in &self.sql.widen {
-            let current: Option<String> = sqlx::query_scalar(
-                "SELECT data_type::text FROM information_schema.columns \
-                 WHERE table_schema = current_schema() AND table_name = $1 \
-                   AND column_name = $2",
-            )
-            .bind(table)
-            .bind(column)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(backend)?;
-            if current.is_some_and(|c| narrower.contains(&c.as_str())) {
-                let sql = format!(
-                    "ALTER TABLE {} ALTER COLUMN {} TYPE {wider}",
-                    quote_ident(table),
-                    quote_ident(column)
-                );
-                sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
-            }
-        }
-        let present: Vec<(String, String)> = sqlx::query_as(
-            "SELECT table_name::text, column_name::text FROM information_schema.columns \
-             WHERE table_schema = current_schema() AND table_name = ANY($1)",
-        )
-        .bind(names.all().map(str::to_owned).to_vec())
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(backend)?;
-        let missing: Vec<String> = self
-            .sql
-            .columns
-            .iter()
-            .filter(|(t, c)| !present.iter().any(|(pt, pc)| pt == t && pc == c))
-            .map(|(t, c)| format!("{t}.{c}"))
-            .collect();
-        if !missing.is_empty() {
-            return Err(AdapterError::backend(format!(
-                "the existing tables of layout {} lack the columns {}: are the layout and \
-                 table names those of the official adapter that made them?",
-                self.sql.layout,
-                missing.join(", ")
-            )));
-        }
-        tx.commit().await.map_err(backend)
+        // Dropping the connection closes it, which ends the session and
+        // releases the advisory lock.
+        drop(conn);
+        Ok(())
     }
 }
 
@@ -778,17 +804,16 @@ impl PostgresAdapter {
 /// and one fails with a unique violation on `pg_namespace`. Our callers hold
 /// the migrate lock, but another tool may not: retry once, when the schema
 /// then exists.
-async fn create_schema(conn: &mut sqlx::PgConnection, schema: &str) -> Result<()> {
+async fn create_schema(conn: &tokio_postgres::Client, schema: &str) -> Result<()> {
     let sql = format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(schema));
     for attempt in 0..2 {
-        match sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone()))
-            .execute(&mut *conn)
-            .await
-        {
-            Ok(_) => return Ok(()),
-            Err(sqlx::Error::Database(db))
+        match conn.batch_execute(&sql).await {
+            Ok(()) => return Ok(()),
+            Err(e)
                 if attempt == 0
-                    && (db.is_unique_violation() || db.code().as_deref() == Some("42P06")) => {}
+                    && e.code().is_some_and(|c| {
+                        *c == SqlState::UNIQUE_VIOLATION || *c == SqlState::DUPLICATE_SCHEMA
+                    }) => {}
             Err(e) => return Err(backend(e)),
         }
     }
@@ -801,7 +826,7 @@ impl fmt::Debug for PostgresAdapter {
         f.debug_struct("PostgresAdapter")
             .field("schema", &self.schema)
             .field("layout", &self.sql.layout)
-            .field("connections", &self.pool.size())
+            .field("connections", &self.pool.status().size)
             .field("operation_timeout", &self.limits.operation)
             .finish()
     }
@@ -927,15 +952,90 @@ fn check_authenticator(a: &Authenticator) -> Result<()> {
 
 // ------------------------------------------------------------------- rows
 
-fn column<'r, T>(row: &'r PgRow, name: &str) -> Result<T>
-where
-    T: Decode<'r, Postgres> + Type<Postgres>,
-{
+/// The parameter types of each statement, sent with it when it is prepared
+/// (as sqlx sent them): every layout's statement of one call binds the same
+/// parameters, and the SQL casts where a layout's column differs (`$1::int4`
+/// for pg-adapter's ids, `AT TIME ZONE 'UTC'` for Drizzle's timestamps).
+mod params {
+    use tokio_postgres::types::Type;
+
+    const TEXT: Type = Type::TEXT;
+    const BOOL: Type = Type::BOOL;
+    const INT8: Type = Type::INT8;
+    const TS: Type = Type::TIMESTAMPTZ;
+
+    /// A key: `get_user`, `get_user_by_email`, `delete_user`,
+    /// `list_accounts`, `delete_session`, `get_authenticator`,
+    /// `list_authenticators`.
+    pub const KEY: &[Type] = &[TEXT];
+    /// A composite key (`provider`, `providerAccountId`).
+    pub const KEY2: &[Type] = &[TEXT, TEXT];
+    /// A key and the caller's now.
+    pub const KEY_NOW: &[Type] = &[TEXT, TS];
+    /// id, name, email, emailVerified, image.
+    pub const CREATE_USER: &[Type] = &[TEXT, TEXT, TEXT, TS, TEXT];
+    /// id, then a flag and a value for name, email, emailVerified, image.
+    pub const UPDATE_USER: &[Type] = &[TEXT, BOOL, TEXT, BOOL, TEXT, BOOL, TS, BOOL, TEXT];
+    /// userId, type, provider, providerAccountId, refresh_token,
+    /// access_token, expires_at, token_type, scope, id_token, session_state.
+    pub const LINK_ACCOUNT: &[Type] = &[
+        TEXT, TEXT, TEXT, TEXT, TEXT, TEXT, INT8, TEXT, TEXT, TEXT, TEXT,
+    ];
+    /// sessionToken, userId, expires; identifier, token, expires; and
+    /// identifier, token, now.
+    pub const KEY2_TIME: &[Type] = &[TEXT, TEXT, TS];
+    /// sessionToken, expires, userId, now.
+    pub const UPDATE_SESSION: &[Type] = &[TEXT, TS, TEXT, TS];
+    /// credentialID, userId, providerAccountId, credentialPublicKey,
+    /// counter, credentialDeviceType, credentialBackedUp, transports.
+    pub const CREATE_AUTHENTICATOR: &[Type] = &[TEXT, TEXT, TEXT, TEXT, INT8, TEXT, BOOL, TEXT];
+    /// credentialID, counter.
+    pub const UPDATE_COUNTER: &[Type] = &[TEXT, INT8];
+    /// The batch size, now.
+    pub const PURGE: &[Type] = &[INT8, TS];
+}
+
+/// Prepared statements run with tokio-postgres's extended protocol: one
+/// round trip per call. Each statement is prepared once per connection
+/// (with its parameter types) and then taken from that connection's
+/// statement cache (deadpool-postgres's `prepare_typed_cached`).
+async fn rows(
+    client: &ClientWrapper,
+    sql: &str,
+    types: &[Type],
+    params: &[&(dyn ToSql + Sync)],
+) -> std::result::Result<Vec<Row>, tokio_postgres::Error> {
+    let statement = client.prepare_typed_cached(sql, types).await?;
+    client.query(&statement, params).await
+}
+
+/// The first row of [`rows`], if any.
+async fn first_row(
+    client: &ClientWrapper,
+    sql: &str,
+    types: &[Type],
+    params: &[&(dyn ToSql + Sync)],
+) -> std::result::Result<Option<Row>, tokio_postgres::Error> {
+    Ok(rows(client, sql, types, params).await?.into_iter().next())
+}
+
+/// The rows [`rows`]' statement changed.
+async fn execute(
+    client: &ClientWrapper,
+    sql: &str,
+    types: &[Type],
+    params: &[&(dyn ToSql + Sync)],
+) -> std::result::Result<u64, tokio_postgres::Error> {
+    let statement = client.prepare_typed_cached(sql, types).await?;
+    client.execute(&statement, params).await
+}
+
+fn column<'r, T: FromSql<'r>>(row: &'r Row, name: &str) -> Result<T> {
     row.try_get(name).map_err(backend)
 }
 
 /// A user from the columns `id`, `name`, `email`, `emailVerified`, `image`.
-fn user_from_row(row: &PgRow) -> Result<User> {
+fn user_from_row(row: &Row) -> Result<User> {
     Ok(User {
         id: column(row, "id")?,
         name: column(row, "name")?,
@@ -946,7 +1046,7 @@ fn user_from_row(row: &PgRow) -> Result<User> {
     })
 }
 
-fn account_from_row(row: &PgRow) -> Result<Account> {
+fn account_from_row(row: &Row) -> Result<Account> {
     let kind: String = column(row, "type")?;
     Ok(Account {
         user_id: column(row, "userId")?,
@@ -966,7 +1066,7 @@ fn account_from_row(row: &PgRow) -> Result<Account> {
     })
 }
 
-fn session_from_row(row: &PgRow) -> Result<Session> {
+fn session_from_row(row: &Row) -> Result<Session> {
     Ok(Session {
         session_token: column(row, "sessionToken")?,
         user_id: column(row, "userId")?,
@@ -974,7 +1074,7 @@ fn session_from_row(row: &PgRow) -> Result<Session> {
     })
 }
 
-fn authenticator_from_row(row: &PgRow) -> Result<Authenticator> {
+fn authenticator_from_row(row: &Row) -> Result<Authenticator> {
     // Selected as bigint, so a 32-bit `integer` column of a table another
     // tool created reads the same way.
     let counter: i64 = column(row, "counter")?;
@@ -1001,7 +1101,9 @@ fn patch_value(field: &Option<Option<String>>) -> Option<&str> {
 
 /// The calls themselves, each bounded by [`PostgresAdapter::run`] in the
 /// [`Adapter`] impl below. Their SQL is the layout's, built once
-/// ([`tables::Statements`]); every layout binds the same parameters.
+/// ([`tables::Statements`]); every layout binds the same parameters
+/// ([`params`]). Each takes one pooled connection and runs one statement
+/// (pg-adapter's `delete_user` and `update_session` excepted, see there).
 impl PostgresAdapter {
     /// Whether `id` can name a user of this layout: no NUL, and for
     /// pg-adapter's `SERIAL` ids a decimal `int4` in canonical form
@@ -1036,25 +1138,26 @@ impl PostgresAdapter {
             ..user
         }
         .into_user(new_id());
-        let query = sqlx::query(self.sql.create_user)
-            .bind(&user.id)
-            .bind(&user.name)
-            .bind(&user.email)
-            .bind(user.email_verified)
-            .bind(&user.image);
+        let client = self.client().await?;
+        let params: [&(dyn ToSql + Sync); 5] = [
+            &user.id,
+            &user.name,
+            &user.email,
+            &user.email_verified,
+            &user.image,
+        ];
         if self.sql.serial_ids() {
             // The SERIAL column numbered the user.
-            let row = query
-                .fetch_one(&self.pool)
+            let row = first_row(&client, self.sql.create_user, params::CREATE_USER, &params)
                 .await
-                .map_err(|e| write_error(e, Key::Email, None))?;
+                .map_err(|e| write_error(e, Key::Email, None))?
+                .ok_or_else(|| AdapterError::backend("INSERT ... RETURNING returned no row"))?;
             return Ok(User {
                 id: column(&row, "id")?,
                 ..user
             });
         }
-        query
-            .execute(&self.pool)
+        execute(&client, self.sql.create_user, params::CREATE_USER, &params)
             .await
             .map_err(|e| write_error(e, Key::Email, None))?;
         Ok(user)
@@ -1064,9 +1167,8 @@ impl PostgresAdapter {
         if !self.user_ref(id) {
             return Ok(None);
         }
-        sqlx::query(self.sql.get_user)
-            .bind(id)
-            .fetch_optional(&self.pool)
+        let client = self.client().await?;
+        first_row(&client, self.sql.get_user, params::KEY, &[&id])
             .await
             .map_err(backend)?
             .as_ref()
@@ -1078,9 +1180,8 @@ impl PostgresAdapter {
         if unstorable_key(email) {
             return Ok(None);
         }
-        sqlx::query(self.sql.get_user_by_email)
-            .bind(email)
-            .fetch_optional(&self.pool)
+        let client = self.client().await?;
+        first_row(&client, self.sql.get_user_by_email, params::KEY, &[&email])
             .await
             .map_err(backend)?
             .as_ref()
@@ -1096,15 +1197,18 @@ impl PostgresAdapter {
         if unstorable_key(provider) || unstorable_key(provider_account_id) {
             return Ok(None);
         }
-        sqlx::query(self.sql.get_user_by_account)
-            .bind(provider)
-            .bind(provider_account_id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend)?
-            .as_ref()
-            .map(user_from_row)
-            .transpose()
+        let client = self.client().await?;
+        first_row(
+            &client,
+            self.sql.get_user_by_account,
+            params::KEY2,
+            &[&provider, &provider_account_id],
+        )
+        .await
+        .map_err(backend)?
+        .as_ref()
+        .map(user_from_row)
+        .transpose()
     }
 
     async fn update_user_call(&self, update: UserUpdate) -> Result<User> {
@@ -1119,19 +1223,25 @@ impl PostgresAdapter {
             return Err(AdapterError::user_not_found(&update.id));
         }
         // One statement: each column is set only when its flag says so.
-        let row = sqlx::query(self.sql.update_user)
-            .bind(&update.id)
-            .bind(update.name.is_some())
-            .bind(patch_value(&update.name))
-            .bind(update.email.is_some())
-            .bind(patch_value(&update.email))
-            .bind(update.email_verified.is_some())
-            .bind(email_verified)
-            .bind(update.image.is_some())
-            .bind(patch_value(&update.image))
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(|e| write_error(e, Key::Email, None))?;
+        let client = self.client().await?;
+        let row = first_row(
+            &client,
+            self.sql.update_user,
+            params::UPDATE_USER,
+            &[
+                &update.id,
+                &update.name.is_some(),
+                &patch_value(&update.name),
+                &update.email.is_some(),
+                &patch_value(&update.email),
+                &update.email_verified.is_some(),
+                &email_verified,
+                &update.image.is_some(),
+                &patch_value(&update.image),
+            ],
+        )
+        .await
+        .map_err(|e| write_error(e, Key::Email, None))?;
         match row {
             Some(row) => user_from_row(&row),
             None => Err(AdapterError::user_not_found(&update.id)),
@@ -1142,12 +1252,11 @@ impl PostgresAdapter {
         if !self.user_ref(id) {
             return Ok(None);
         }
+        let mut client = self.client().await?;
         if !self.sql.serial_ids() {
             // The foreign keys cascade to accounts, sessions and
             // authenticators inside this one statement: all or nothing.
-            return sqlx::query(self.sql.delete_user)
-                .bind(id)
-                .fetch_optional(&self.pool)
+            return first_row(&client, self.sql.delete_user, params::KEY, &[&id])
                 .await
                 .map_err(backend)?
                 .as_ref()
@@ -1159,21 +1268,27 @@ impl PostgresAdapter {
         // the inserts that hold it (FOR KEY SHARE) and keeps new ones out;
         // the second statement's snapshot, taken after that, sees every
         // row they committed.
-        let mut tx = self.pool.begin().await.map_err(backend)?;
-        let row = sqlx::query(self.sql.delete_user)
-            .bind(id)
-            .fetch_optional(&mut *tx)
+        let tx = client.transaction().await.map_err(backend)?;
+        let statement = tx
+            .prepare_typed_cached(self.sql.delete_user, params::KEY)
             .await
             .map_err(backend)?;
+        let row = tx
+            .query(&statement, &[&id])
+            .await
+            .map_err(backend)?
+            .into_iter()
+            .next();
         let Some(row) = row else {
+            // Dropping the transaction rolls it back.
             return Ok(None);
         };
         let user = user_from_row(&row)?;
-        sqlx::query(self.sql.delete_user_rows)
-            .bind(id)
-            .execute(&mut *tx)
+        let statement = tx
+            .prepare_typed_cached(self.sql.delete_user_rows, params::KEY)
             .await
             .map_err(backend)?;
+        tx.execute(&statement, &[&id]).await.map_err(backend)?;
         tx.commit().await.map_err(backend)?;
         Ok(Some(user))
     }
@@ -1196,24 +1311,30 @@ impl PostgresAdapter {
         if !self.user_ref(&account.user_id) {
             return Err(AdapterError::user_not_found(&account.user_id));
         }
-        let done = sqlx::query(self.sql.link_account)
-            .bind(&account.user_id)
-            .bind(account.account_type.as_str())
-            .bind(&account.provider)
-            .bind(&account.provider_account_id)
-            .bind(&account.refresh_token)
-            .bind(&account.access_token)
-            .bind(account.expires_at)
-            .bind(&account.token_type)
-            .bind(&account.scope)
-            .bind(&account.id_token)
-            .bind(&account.session_state)
-            .execute(&self.pool)
-            .await
-            .map_err(|e| write_error(e, Key::ProviderAccountId, Some(&account.user_id)))?;
+        let client = self.client().await?;
+        let done = execute(
+            &client,
+            self.sql.link_account,
+            params::LINK_ACCOUNT,
+            &[
+                &account.user_id,
+                &account.account_type.as_str(),
+                &account.provider,
+                &account.provider_account_id,
+                &account.refresh_token,
+                &account.access_token,
+                &account.expires_at,
+                &account.token_type,
+                &account.scope,
+                &account.id_token,
+                &account.session_state,
+            ],
+        )
+        .await
+        .map_err(|e| write_error(e, Key::ProviderAccountId, Some(&account.user_id)))?;
         // Without a foreign key (pg-adapter) the insert selects the user:
         // no row means no user.
-        if done.rows_affected() == 0 {
+        if done == 0 {
             return Err(AdapterError::user_not_found(&account.user_id));
         }
         Ok(account)
@@ -1227,15 +1348,18 @@ impl PostgresAdapter {
         if unstorable_key(provider) || unstorable_key(provider_account_id) {
             return Ok(None);
         }
-        sqlx::query(self.sql.unlink_account)
-            .bind(provider)
-            .bind(provider_account_id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend)?
-            .as_ref()
-            .map(account_from_row)
-            .transpose()
+        let client = self.client().await?;
+        first_row(
+            &client,
+            self.sql.unlink_account,
+            params::KEY2,
+            &[&provider, &provider_account_id],
+        )
+        .await
+        .map_err(backend)?
+        .as_ref()
+        .map(account_from_row)
+        .transpose()
     }
 
     async fn get_account_call(
@@ -1246,15 +1370,18 @@ impl PostgresAdapter {
         if unstorable_key(provider) || unstorable_key(provider_account_id) {
             return Ok(None);
         }
-        sqlx::query(self.sql.get_account)
-            .bind(provider)
-            .bind(provider_account_id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend)?
-            .as_ref()
-            .map(account_from_row)
-            .transpose()
+        let client = self.client().await?;
+        first_row(
+            &client,
+            self.sql.get_account,
+            params::KEY2,
+            &[&provider, &provider_account_id],
+        )
+        .await
+        .map_err(backend)?
+        .as_ref()
+        .map(account_from_row)
+        .transpose()
     }
 
     async fn list_accounts_by_user_id_call(&self, user_id: &str) -> Result<Vec<Account>> {
@@ -1262,9 +1389,8 @@ impl PostgresAdapter {
             return Ok(Vec::new());
         }
         // On the account table's "userId" index.
-        sqlx::query(self.sql.list_accounts)
-            .bind(user_id)
-            .fetch_all(&self.pool)
+        let client = self.client().await?;
+        rows(&client, self.sql.list_accounts, params::KEY, &[&user_id])
             .await
             .map_err(backend)?
             .iter()
@@ -1285,14 +1411,16 @@ impl PostgresAdapter {
         if !self.user_ref(&session.user_id) {
             return Err(AdapterError::user_not_found(&session.user_id));
         }
-        let done = sqlx::query(self.sql.create_session)
-            .bind(&session.session_token)
-            .bind(&session.user_id)
-            .bind(session.expires)
-            .execute(&self.pool)
-            .await
-            .map_err(|e| write_error(e, Key::SessionToken, Some(&session.user_id)))?;
-        if done.rows_affected() == 0 {
+        let client = self.client().await?;
+        let done = execute(
+            &client,
+            self.sql.create_session,
+            params::KEY2_TIME,
+            &[&session.session_token, &session.user_id, &session.expires],
+        )
+        .await
+        .map_err(|e| write_error(e, Key::SessionToken, Some(&session.user_id)))?;
+        if done == 0 {
             return Err(AdapterError::user_not_found(&session.user_id));
         }
         Ok(session)
@@ -1307,15 +1435,19 @@ impl PostgresAdapter {
         }
         // Expiry by the caller's clock, not the server's.
         let now = OffsetDateTime::now_utc();
-        let Some(row) = sqlx::query(self.sql.get_session_and_user)
-            .bind(session_token)
-            .bind(now)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend)?
+        let client = self.client().await?;
+        let Some(row) = first_row(
+            &client,
+            self.sql.get_session_and_user,
+            params::KEY_NOW,
+            &[&session_token, &now],
+        )
+        .await
+        .map_err(backend)?
         else {
             return Ok(None);
         };
+        drop(client);
         let user = user_from_row(&row)?;
         let session = Session {
             session_token: session_token.to_owned(),
@@ -1336,15 +1468,16 @@ impl PostgresAdapter {
         // cannot be revived, exactly as it cannot be read.
         let now = OffsetDateTime::now_utc();
         let owner_ok = update.user_id.as_deref().is_none_or(|id| self.user_ref(id));
+        let client = self.client().await?;
         if owner_ok {
-            let row = sqlx::query(self.sql.update_session)
-                .bind(&update.session_token)
-                .bind(expires)
-                .bind(&update.user_id)
-                .bind(now)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(|e| write_error(e, Key::SessionToken, update.user_id.as_deref()))?;
+            let row = first_row(
+                &client,
+                self.sql.update_session,
+                params::UPDATE_SESSION,
+                &[&update.session_token, &expires, &update.user_id, &now],
+            )
+            .await
+            .map_err(|e| write_error(e, Key::SessionToken, update.user_id.as_deref()))?;
             if let Some(row) = row {
                 return session_from_row(&row).map(Some);
             }
@@ -1355,12 +1488,18 @@ impl PostgresAdapter {
         // No row: without a foreign key (pg-adapter) that may be a missing
         // new owner. As with a foreign key, that is `NotFound` for a live
         // session, and none for an unknown one.
-        let live: bool = sqlx::query_scalar(self.sql.session_is_live)
-            .bind(&update.session_token)
-            .bind(now)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(backend)?;
+        let live: bool = first_row(
+            &client,
+            self.sql.session_is_live,
+            params::KEY_NOW,
+            &[&update.session_token, &now],
+        )
+        .await
+        .map_err(backend)?
+        .map(|row| row.try_get::<_, bool>(0))
+        .transpose()
+        .map_err(backend)?
+        .unwrap_or(false);
         if live {
             return Err(AdapterError::user_not_found(
                 update.user_id.as_deref().unwrap_or_default(),
@@ -1373,14 +1512,18 @@ impl PostgresAdapter {
         if unstorable_key(session_token) {
             return Ok(None);
         }
-        sqlx::query(self.sql.delete_session)
-            .bind(session_token)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend)?
-            .as_ref()
-            .map(session_from_row)
-            .transpose()
+        let client = self.client().await?;
+        first_row(
+            &client,
+            self.sql.delete_session,
+            params::KEY,
+            &[&session_token],
+        )
+        .await
+        .map_err(backend)?
+        .as_ref()
+        .map(session_from_row)
+        .transpose()
     }
 
     async fn list_sessions_by_user_id_call(&self, user_id: &str) -> Result<Vec<Session>> {
@@ -1390,15 +1533,18 @@ impl PostgresAdapter {
         // On the session table's "userId" index; expiry by the caller's
         // clock.
         let now = OffsetDateTime::now_utc();
-        sqlx::query(self.sql.list_sessions)
-            .bind(user_id)
-            .bind(now)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend)?
-            .iter()
-            .map(session_from_row)
-            .collect()
+        let client = self.client().await?;
+        rows(
+            &client,
+            self.sql.list_sessions,
+            params::KEY_NOW,
+            &[&user_id, &now],
+        )
+        .await
+        .map_err(backend)?
+        .iter()
+        .map(session_from_row)
+        .collect()
     }
 
     async fn create_verification_token_call(
@@ -1412,13 +1558,15 @@ impl PostgresAdapter {
             expires: instant("expires", token.expires)?,
             ..token
         };
-        sqlx::query(self.sql.create_verification_token)
-            .bind(&token.identifier)
-            .bind(&token.token)
-            .bind(token.expires)
-            .execute(&self.pool)
-            .await
-            .map_err(|e| write_error(e, Key::Token, None))?;
+        let client = self.client().await?;
+        execute(
+            &client,
+            self.sql.create_verification_token,
+            params::KEY2_TIME,
+            &[&token.identifier, &token.token, &token.expires],
+        )
+        .await
+        .map_err(|e| write_error(e, Key::Token, None))?;
         Ok(token)
     }
 
@@ -1433,13 +1581,15 @@ impl PostgresAdapter {
         // Deleting is the claim: of concurrent calls only one gets the row.
         // An expired token is deleted too, and reported as none.
         let now = OffsetDateTime::now_utc();
-        let Some(row) = sqlx::query(self.sql.use_verification_token)
-            .bind(identifier)
-            .bind(token)
-            .bind(now)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend)?
+        let client = self.client().await?;
+        let Some(row) = first_row(
+            &client,
+            self.sql.use_verification_token,
+            params::KEY2_TIME,
+            &[&identifier, &token, &now],
+        )
+        .await
+        .map_err(backend)?
         else {
             return Ok(None);
         };
@@ -1462,18 +1612,24 @@ impl PostgresAdapter {
         if !self.user_ref(&authenticator.user_id) {
             return Err(AdapterError::user_not_found(&authenticator.user_id));
         }
-        sqlx::query(self.sql.create_authenticator)
-            .bind(&authenticator.credential_id)
-            .bind(&authenticator.user_id)
-            .bind(&authenticator.provider_account_id)
-            .bind(&authenticator.credential_public_key)
-            .bind(stored_counter)
-            .bind(&authenticator.credential_device_type)
-            .bind(authenticator.credential_backed_up)
-            .bind(&authenticator.transports)
-            .execute(&self.pool)
-            .await
-            .map_err(|e| authenticator_write_error(e, Some(&authenticator.user_id)))?;
+        let client = self.client().await?;
+        execute(
+            &client,
+            self.sql.create_authenticator,
+            params::CREATE_AUTHENTICATOR,
+            &[
+                &authenticator.credential_id,
+                &authenticator.user_id,
+                &authenticator.provider_account_id,
+                &authenticator.credential_public_key,
+                &stored_counter,
+                &authenticator.credential_device_type,
+                &authenticator.credential_backed_up,
+                &authenticator.transports,
+            ],
+        )
+        .await
+        .map_err(|e| authenticator_write_error(e, Some(&authenticator.user_id)))?;
         Ok(authenticator)
     }
 
@@ -1481,14 +1637,18 @@ impl PostgresAdapter {
         if unstorable_key(credential_id) {
             return Ok(None);
         }
-        sqlx::query(self.sql.get_authenticator)
-            .bind(credential_id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend)?
-            .as_ref()
-            .map(authenticator_from_row)
-            .transpose()
+        let client = self.client().await?;
+        first_row(
+            &client,
+            self.sql.get_authenticator,
+            params::KEY,
+            &[&credential_id],
+        )
+        .await
+        .map_err(backend)?
+        .as_ref()
+        .map(authenticator_from_row)
+        .transpose()
     }
 
     async fn list_authenticators_by_user_id_call(
@@ -1498,14 +1658,18 @@ impl PostgresAdapter {
         if !self.user_ref(user_id) {
             return Ok(Vec::new());
         }
-        sqlx::query(self.sql.list_authenticators)
-            .bind(user_id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend)?
-            .iter()
-            .map(authenticator_from_row)
-            .collect()
+        let client = self.client().await?;
+        rows(
+            &client,
+            self.sql.list_authenticators,
+            params::KEY,
+            &[&user_id],
+        )
+        .await
+        .map_err(backend)?
+        .iter()
+        .map(authenticator_from_row)
+        .collect()
     }
 
     async fn update_authenticator_counter_call(
@@ -1518,12 +1682,15 @@ impl PostgresAdapter {
         if unstorable_key(credential_id) {
             return Err(not_found());
         }
-        let row = sqlx::query(self.sql.update_counter)
-            .bind(credential_id)
-            .bind(stored_counter)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(|e| authenticator_write_error(e, None))?;
+        let client = self.client().await?;
+        let row = first_row(
+            &client,
+            self.sql.update_counter,
+            params::UPDATE_COUNTER,
+            &[&credential_id, &stored_counter],
+        )
+        .await
+        .map_err(|e| authenticator_write_error(e, None))?;
         match row {
             Some(row) => authenticator_from_row(&row),
             None => Err(not_found()),
@@ -1536,16 +1703,13 @@ impl PostgresAdapter {
         // changed meanwhile, so a session extended at that moment survives.
         // "Now" is the caller's clock, read once, sent as a parameter.
         let now = OffsetDateTime::now_utc();
+        let client = self.client().await?;
         let mut purged = 0;
         for statement in self.sql.purge {
             loop {
-                let deleted = sqlx::query(statement)
-                    .bind(PURGE_BATCH)
-                    .bind(now)
-                    .execute(&self.pool)
+                let deleted = execute(&client, statement, params::PURGE, &[&PURGE_BATCH, &now])
                     .await
-                    .map_err(backend)?
-                    .rows_affected();
+                    .map_err(backend)?;
                 purged += deleted;
                 if deleted < PURGE_BATCH as u64 {
                     break;
@@ -1729,12 +1893,12 @@ impl Adapter for PostgresAdapter {
 /// The error of a write: a unique violation is a `Conflict` on `key`, a
 /// foreign-key violation means the user `user_id` is missing, anything else
 /// is classified by [`backend`].
-fn write_error(err: sqlx::Error, key: Key, user_id: Option<&str>) -> AdapterError {
-    if let sqlx::Error::Database(db) = &err {
-        if db.is_unique_violation() {
+fn write_error(err: tokio_postgres::Error, key: Key, user_id: Option<&str>) -> AdapterError {
+    if let Some(code) = err.code() {
+        if *code == SqlState::UNIQUE_VIOLATION {
             return AdapterError::conflict(key);
         }
-        if db.is_foreign_key_violation() {
+        if *code == SqlState::FOREIGN_KEY_VIOLATION {
             return AdapterError::user_not_found(user_id.unwrap_or_default());
         }
     }
@@ -1745,10 +1909,8 @@ fn write_error(err: sqlx::Error, key: Key, user_id: Option<&str>) -> AdapterErro
 /// 22003) can only be the counter, on a table another tool created with a
 /// 32-bit `integer` column (Prisma's `Int`) that [`PostgresAdapter::migrate`]
 /// has not widened; the rest as [`write_error`].
-fn authenticator_write_error(err: sqlx::Error, user_id: Option<&str>) -> AdapterError {
-    if let sqlx::Error::Database(db) = &err
-        && db.code().as_deref() == Some("22003")
-    {
+fn authenticator_write_error(err: tokio_postgres::Error, user_id: Option<&str>) -> AdapterError {
+    if err.code() == Some(&SqlState::NUMERIC_VALUE_OUT_OF_RANGE) {
         return AdapterError::invalid_input(
             "counter",
             "above 2147483647, the largest value of this table's 32-bit integer column; \
@@ -1758,31 +1920,40 @@ fn authenticator_write_error(err: sqlx::Error, user_id: Option<&str>) -> Adapter
     write_error(err, Key::CredentialId, user_id)
 }
 
+/// The error of taking a connection from the pool: the connection's own
+/// error when opening one failed (classified by [`backend`]); a timeout or a
+/// closed pool as deadpool reports it (a timeout is then reported as a
+/// timeout of the call, see `Limits::classify`).
+fn pool_error(err: PoolError) -> AdapterError {
+    match err {
+        PoolError::Backend(err) => backend(err),
+        other => AdapterError::backend(other),
+    }
+}
+
 /// Any other error: a data exception (SQLSTATE class 22: a value the server
 /// cannot store) is `InvalidInput`; the rest is `Backend`. Server errors keep
-/// their code, message and constraint but lose their `DETAIL`, which quotes
-/// the offending row, tokens included.
-fn backend(err: sqlx::Error) -> AdapterError {
-    match err {
-        sqlx::Error::Database(db) => {
-            let error = ServerError {
-                code: db.code().map(|c| c.into_owned()),
-                message: db.message().to_owned(),
-                constraint: db.constraint().map(str::to_owned),
-            };
-            if error.code.as_deref().is_some_and(|c| c.starts_with("22")) {
-                AdapterError::invalid_input("value", error.to_string())
-            } else if error.code.as_deref() == Some("54000") && error.message.contains("index row")
-            {
-                // A key too long for its index entry: normally refused before
-                // sending (MAX_KEY_BYTES), this catches indexes of our own
-                // tables' other keys and of tables created elsewhere.
-                AdapterError::invalid_input(indexed_field(&error.message), error.to_string())
-            } else {
-                AdapterError::backend(error)
-            }
-        }
-        other => AdapterError::backend(other),
+/// their code, message and constraint but lose their `DETAIL` (and `HINT`),
+/// which quote the offending row, tokens included.
+fn backend(err: tokio_postgres::Error) -> AdapterError {
+    let Some(db) = err.as_db_error() else {
+        // Connection, protocol and type errors: their text quotes no value.
+        return AdapterError::backend(err);
+    };
+    let error = ServerError {
+        code: Some(db.code().code().to_owned()),
+        message: db.message().to_owned(),
+        constraint: db.constraint().map(str::to_owned),
+    };
+    if error.code.as_deref().is_some_and(|c| c.starts_with("22")) {
+        AdapterError::invalid_input("value", error.to_string())
+    } else if error.code.as_deref() == Some("54000") && error.message.contains("index row") {
+        // A key too long for its index entry: normally refused before
+        // sending (MAX_KEY_BYTES), this catches indexes of our own
+        // tables' other keys and of tables created elsewhere.
+        AdapterError::invalid_input(indexed_field(&error.message), error.to_string())
+    } else {
+        AdapterError::backend(error)
     }
 }
 

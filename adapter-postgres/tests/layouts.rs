@@ -5,7 +5,8 @@
 //! official tables. Each case runs in a schema of its own.
 
 use adapter_conformance::servers::{Server, unique_namespace, url};
-use adapter_postgres::sqlx::{self, AssertSqlSafe};
+use adapter_postgres::deadpool_postgres::{Manager, Pool, Runtime};
+use adapter_postgres::tokio_postgres::{self, Row};
 use adapter_postgres::{Layout, PostgresAdapter, PostgresOptions, TableNames};
 use auth_core::AdapterError;
 
@@ -47,16 +48,30 @@ async fn connect(
     PostgresAdapter::connect_with(options).await
 }
 
+/// The rows of `sql` (no parameters) on a connection of `pool`.
+async fn query(pool: &Pool, sql: &str) -> Vec<Row> {
+    let client = pool.get().await.expect("a pooled connection");
+    client
+        .query_typed(sql, &[])
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// The statements of `sql` (one or several, as a script) on a connection of
+/// `pool`.
+async fn batch(pool: &Pool, sql: &str) -> Result<(), tokio_postgres::Error> {
+    let client = pool.get().await.expect("a pooled connection");
+    client.batch_execute(sql).await
+}
+
 /// Creates the schema and runs the official DDL of `layout` in it, as the
 /// Node app's migrations would have.
 async fn run_official_ddl(adapter: &PostgresAdapter, layout: Layout) {
     let schema = adapter.namespace().replace('"', "\"\"");
-    sqlx::raw_sql(AssertSqlSafe(format!("CREATE SCHEMA \"{schema}\"")))
-        .execute(adapter.pool())
+    batch(adapter.pool(), &format!("CREATE SCHEMA \"{schema}\""))
         .await
         .expect("create the test schema");
-    sqlx::raw_sql(AssertSqlSafe(official_sql(layout)))
-        .execute(adapter.pool())
+    batch(adapter.pool(), &official_sql(layout))
         .await
         .unwrap_or_else(|e| panic!("the official {layout} DDL failed: {e}"));
 }
@@ -160,23 +175,26 @@ type Column = (String, String, String, Option<i32>, String, bool);
 /// Every column of the schema's tables: table, column, type, varchar
 /// length, nullable, whether it has a default.
 async fn columns(adapter: &PostgresAdapter) -> Vec<Column> {
-    sqlx::query_as(
+    query(
+        adapter.pool(),
         "SELECT table_name::text, column_name::text, data_type::text,
                 character_maximum_length::int4, is_nullable::text,
                 column_default IS NOT NULL
          FROM information_schema.columns WHERE table_schema = current_schema()
          ORDER BY 1, 2",
     )
-    .fetch_all(adapter.pool())
     .await
-    .expect("read information_schema.columns")
+    .iter()
+    .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5)))
+    .collect()
 }
 
 /// Every constraint and unique index of the schema's tables, described by
 /// kind, table and columns (and, for a foreign key, its target and
 /// `ON DELETE` action); names left out.
 async fn keys(adapter: &PostgresAdapter) -> Vec<String> {
-    let mut keys: Vec<String> = sqlx::query_scalar(
+    let mut keys: Vec<String> = query(
+        adapter.pool(),
         "SELECT c.contype::text || ' ' || t.relname || ' (' ||
                 (SELECT string_agg(a.attname, ',' ORDER BY k.n)
                  FROM unnest(c.conkey) WITH ORDINALITY k(att, n)
@@ -196,9 +214,10 @@ async fn keys(adapter: &PostgresAdapter) -> Vec<String> {
          WHERE t.relnamespace = current_schema()::regnamespace AND i.indisunique
            AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)",
     )
-    .fetch_all(adapter.pool())
     .await
-    .expect("read the constraints");
+    .iter()
+    .map(|r| r.get(0))
+    .collect();
     keys.sort();
     keys
 }
@@ -308,13 +327,13 @@ async fn migrate_makes_the_official_pg_adapter_tables() {
 async fn pg_adapter_serial_ids_are_decimal_strings() {
     use auth_core::Adapter;
     let adapter = on_official_tables(Layout::PgAdapter).await;
-    let id: i32 = sqlx::query_scalar(
+    let id: i32 = query(
+        adapter.pool(),
         r#"INSERT INTO users (name, email, "emailVerified", image)
            VALUES ('Ada', 'ada@example.com', NULL, NULL) RETURNING id"#,
     )
-    .fetch_one(adapter.pool())
-    .await
-    .unwrap();
+    .await[0]
+        .get(0);
     let user = adapter.get_user(&id.to_string()).await.unwrap().unwrap();
     assert_eq!(user.id, id.to_string());
     assert_eq!(user.email.as_deref(), Some("ada@example.com"));
@@ -366,35 +385,29 @@ async fn drizzle_instants_are_utc_wall_clock_in_any_session_time_zone() {
     use time::macros::datetime;
 
     // One connection, so that the adapter's calls run in the session whose
-    // TimeZone is set here (sqlx starts every session in UTC).
+    // TimeZone is set here (the adapter starts every session in UTC).
     let adapter = connect(&unique_namespace("authlz"), Layout::Drizzle, None, "")
         .await
         .unwrap();
     adapter.migrate().await.unwrap();
+    let mut config: tokio_postgres::Config = url(Server::Postgres)
+        .await
+        .parse()
+        .expect("a PostgreSQL URL");
+    config.options(format!("-c search_path={}", adapter.namespace()));
     let adapter = PostgresAdapter::from_pool(
-        adapter_postgres::sqlx::postgres::PgPoolOptions::new()
-            .max_connections(1)
-            .connect_with(
-                adapter
-                    .pool()
-                    .connect_options()
-                    .as_ref()
-                    .clone()
-                    .options([("search_path", adapter.namespace())]),
-            )
-            .await
+        Pool::builder(Manager::new(config, tokio_postgres::NoTls))
+            .max_size(1)
+            .runtime(Runtime::Tokio1)
+            .build()
             .unwrap(),
     )
     .with_tables(Layout::Drizzle, TableNames::of(Layout::Drizzle))
     .unwrap();
-    sqlx::query("SET TimeZone = 'Pacific/Chatham'")
-        .execute(adapter.pool())
+    batch(adapter.pool(), "SET TimeZone = 'Pacific/Chatham'")
         .await
         .unwrap();
-    let zone: String = sqlx::query_scalar("SHOW TimeZone")
-        .fetch_one(adapter.pool())
-        .await
-        .unwrap();
+    let zone: String = query(adapter.pool(), "SHOW TimeZone").await[0].get(0);
     assert_eq!(zone, "Pacific/Chatham");
 
     let at = datetime!(2031-02-03 04:05:06.789 UTC);
@@ -405,19 +418,25 @@ async fn drizzle_instants_are_utc_wall_clock_in_any_session_time_zone() {
         })
         .await
         .unwrap();
-    let stored: String =
-        sqlx::query_scalar(r#"SELECT "emailVerified"::text FROM "user" WHERE "id" = $1"#)
-            .bind(&user.id)
-            .fetch_one(adapter.pool())
-            .await
-            .unwrap();
+    let stored: String = adapter
+        .pool()
+        .get()
+        .await
+        .unwrap()
+        .query_typed_one(
+            r#"SELECT "emailVerified"::text FROM "user" WHERE "id" = $1"#,
+            &[(&user.id, tokio_postgres::types::Type::TEXT)],
+        )
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(stored, "2031-02-03 04:05:06.789");
 
     // As drizzle-orm writes it: Date.toISOString() into `timestamp`.
-    sqlx::query(
+    batch(
+        adapter.pool(),
         r#"INSERT INTO "user" ("id", "emailVerified") VALUES ('js', '2031-02-03T04:05:06.789Z')"#,
     )
-    .execute(adapter.pool())
     .await
     .unwrap();
     let read = adapter.get_user("js").await.unwrap().unwrap();
@@ -490,10 +509,12 @@ async fn migrate_on_duplicate_pg_adapter_rows_fails_and_changes_nothing() {
         .await
         .expect("connect");
     run_official_ddl(&adapter, Layout::PgAdapter).await;
-    sqlx::query("INSERT INTO users (email) VALUES ('twice@example.com'), ('twice@example.com')")
-        .execute(adapter.pool())
-        .await
-        .unwrap();
+    batch(
+        adapter.pool(),
+        "INSERT INTO users (email) VALUES ('twice@example.com'), ('twice@example.com')",
+    )
+    .await
+    .unwrap();
     let before = (columns(&adapter).await, keys(&adapter).await);
     let err = adapter.migrate().await.unwrap_err();
     assert!(
@@ -501,8 +522,7 @@ async fn migrate_on_duplicate_pg_adapter_rows_fails_and_changes_nothing() {
         "the error names the index: {err}"
     );
     assert_eq!((columns(&adapter).await, keys(&adapter).await), before);
-    sqlx::query("DELETE FROM users WHERE id = 2")
-        .execute(adapter.pool())
+    batch(adapter.pool(), "DELETE FROM users WHERE id = 2")
         .await
         .unwrap();
     adapter

@@ -2,7 +2,9 @@
 //! Auth.js adapters, and the mapping of server errors.
 
 use adapter_conformance::servers::{Server, unique_namespace, url};
-use adapter_postgres::sqlx::{self, AssertSqlSafe, Row};
+use adapter_postgres::deadpool_postgres::{Manager, Pool, Runtime};
+use adapter_postgres::tokio_postgres::types::{ToSql, Type};
+use adapter_postgres::tokio_postgres::{self, Row};
 use adapter_postgres::{MIGRATIONS_TABLE, PostgresAdapter, PostgresOptions};
 use auth_core::{
     Account, AccountType, Adapter, AdapterError, Authenticator, Entity, Key, NewUser, Session,
@@ -26,12 +28,54 @@ async fn adapter() -> PostgresAdapter {
     adapter
 }
 
+/// Runs `sql` on a connection of `pool` with text parameters (sent as
+/// `text`, the server casts them where the SQL says), returning its rows.
+async fn query(pool: &Pool, sql: &str, params: &[&str]) -> Vec<Row> {
+    let client = pool.get().await.expect("a pooled connection");
+    let params: Vec<(&(dyn ToSql + Sync), Type)> = params
+        .iter()
+        .map(|p| (p as &(dyn ToSql + Sync), Type::TEXT))
+        .collect();
+    client
+        .query_typed(sql, &params)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// The first column of every row of [`query`].
+async fn column<T>(pool: &Pool, sql: &str, params: &[&str]) -> Vec<T>
+where
+    T: for<'a> tokio_postgres::types::FromSql<'a>,
+{
+    query(pool, sql, params)
+        .await
+        .iter()
+        .map(|row| row.get(0))
+        .collect()
+}
+
+/// A pool of `size` plain connections to `url` with `options` as startup
+/// options, as an application builds one for `from_pool`.
+fn pool(url: &str, options: Option<&str>, size: usize) -> Pool {
+    let mut config: tokio_postgres::Config = url.parse().expect("a PostgreSQL URL");
+    if let Some(options) = options {
+        config.options(options);
+    }
+    Pool::builder(Manager::new(config, tokio_postgres::NoTls))
+        .max_size(size)
+        .runtime(Runtime::Tokio1)
+        .build()
+        .expect("a pool")
+}
+
 async fn drop_schema(adapter: &PostgresAdapter) {
     let schema = adapter.namespace();
-    sqlx::query(AssertSqlSafe(format!("DROP SCHEMA \"{schema}\" CASCADE")))
-        .execute(adapter.pool())
-        .await
-        .expect("drop the test schema");
+    query(
+        adapter.pool(),
+        &format!("DROP SCHEMA \"{schema}\" CASCADE"),
+        &[],
+    )
+    .await;
 }
 
 fn later() -> OffsetDateTime {
@@ -49,14 +93,116 @@ async fn migrate_is_idempotent_and_keeps_data() {
     let second = PostgresAdapter::connect_with(options).await.unwrap();
     second.migrate().await.expect("migrate from a second pool");
 
-    let applied: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
-        "SELECT count(*) FROM \"{MIGRATIONS_TABLE}\""
-    )))
-    .fetch_one(adapter.pool())
-    .await
-    .unwrap();
-    assert_eq!(applied, 2, "versions 1 and 2 are recorded once");
+    let applied: Vec<i64> = column(
+        adapter.pool(),
+        &format!("SELECT count(*) FROM \"{MIGRATIONS_TABLE}\""),
+        &[],
+    )
+    .await;
+    assert_eq!(applied, [2], "versions 1 and 2 are recorded once");
     assert_eq!(second.get_user(&user.id).await.unwrap(), Some(user));
+    drop_schema(&adapter).await;
+}
+
+/// The checksums sqlx 0.9's migrator recorded for versions 1 and 2 (read
+/// from a schema it migrated), as hex.
+const SQLX_CHECKSUMS: [&str; 2] = [
+    "ce3f1e74684d7a98bcb9cea23972ff573dfe6f92340e50bdce924158d61fa07cbb3cedd59c7a65a7e330f223628970b6",
+    "390c8f5932602a5f2b929fb71ed65ae011aa6b343baa3295c883665e50b9ccee4b056720e9c086fe2f6f0e963ddf3e23",
+];
+
+/// A schema the sqlx-based versions of this crate migrated to version 1
+/// (its table, its record) is continued: version 1 counts as applied,
+/// version 2 is applied and recorded as sqlx records it (so the
+/// sqlx-based versions accept the schema too); a record whose checksum
+/// differs from the shipped file stops `migrate()`.
+#[tokio::test]
+async fn a_schema_migrated_by_the_sqlx_versions_is_continued() {
+    let schema = unique_namespace("authpg");
+    let adapter = PostgresAdapter::connect_with(options(&schema).await)
+        .await
+        .expect("connect");
+    let db = adapter.pool();
+    query(db, &format!("CREATE SCHEMA \"{schema}\""), &[]).await;
+    adapter
+        .pool()
+        .get()
+        .await
+        .unwrap()
+        .batch_execute(adapter_postgres::SCHEMA_SQL)
+        .await
+        .unwrap();
+    // What sqlx's migrator made of version 1.
+    query(
+        db,
+        &format!(
+            "CREATE TABLE {MIGRATIONS_TABLE} (
+                version BIGINT PRIMARY KEY,
+                description TEXT NOT NULL,
+                installed_on TIMESTAMPTZ NOT NULL DEFAULT now(),
+                success BOOLEAN NOT NULL,
+                checksum BYTEA NOT NULL,
+                execution_time BIGINT NOT NULL
+            )"
+        ),
+        &[],
+    )
+    .await;
+    query(
+        db,
+        &format!(
+            "INSERT INTO {MIGRATIONS_TABLE} (version, description, success, checksum, execution_time)
+             VALUES (1, 'init', TRUE, decode($1, 'hex'), 123)"
+        ),
+        &[SQLX_CHECKSUMS[0]],
+    )
+    .await;
+    adapter.migrate().await.expect("continue from version 1");
+    let recorded = query(
+        db,
+        &format!(
+            "SELECT version, description, success, encode(checksum, 'hex'), execution_time
+             FROM {MIGRATIONS_TABLE} ORDER BY version"
+        ),
+        &[],
+    )
+    .await;
+    let recorded: Vec<(i64, String, bool, String, i64)> = recorded
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
+        .collect();
+    assert_eq!(recorded.len(), 2, "{recorded:?}");
+    assert_eq!(
+        recorded[0],
+        (1, "init".into(), true, SQLX_CHECKSUMS[0].into(), 123)
+    );
+    let (version, description, success, checksum, nanos) = recorded[1].clone();
+    assert_eq!(
+        (version, description.as_str(), success, checksum.as_str()),
+        (2, "authenticator counter bigint", true, SQLX_CHECKSUMS[1])
+    );
+    assert!(nanos >= 0, "execution_time {nanos}");
+    let counter: Vec<String> = column(
+        db,
+        "SELECT data_type::text FROM information_schema.columns
+         WHERE table_schema = $1 AND table_name = 'Authenticator' AND column_name = 'counter'",
+        &[&schema],
+    )
+    .await;
+    assert_eq!(counter, ["bigint"]);
+
+    // A recorded version that is not the shipped file.
+    query(
+        db,
+        &format!("UPDATE {MIGRATIONS_TABLE} SET checksum = '\\x00' WHERE version = 2"),
+        &[],
+    )
+    .await;
+    let err = adapter.migrate().await.unwrap_err();
+    assert!(
+        matches!(err, AdapterError::Backend(_)) && err.to_string().contains("migration 2"),
+        "{err}"
+    );
     drop_schema(&adapter).await;
 }
 
@@ -79,14 +225,13 @@ async fn tables_live_in_the_schema_option_only() {
     .await
     .expect("another schema has its own unique index");
 
-    let tables: Vec<String> = sqlx::query_scalar(
+    let tables: Vec<String> = column(
+        a.pool(),
         "SELECT table_name::text FROM information_schema.tables
          WHERE table_schema = $1 ORDER BY table_name COLLATE \"C\"",
+        &[a.namespace()],
     )
-    .bind(a.namespace())
-    .fetch_all(a.pool())
-    .await
-    .unwrap();
+    .await;
     assert_eq!(
         tables,
         [
@@ -106,12 +251,11 @@ async fn tables_live_in_the_schema_option_only() {
 async fn from_pool_uses_the_pools_search_path() {
     let own = adapter().await;
     let schema = own.namespace().to_owned();
-    let connect: sqlx::postgres::PgConnectOptions = url(Server::Postgres).await.parse().unwrap();
-    let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(2)
-        .connect_with(connect.options([("search_path", &schema)]))
-        .await
-        .unwrap();
+    let pool = pool(
+        &url(Server::Postgres).await,
+        Some(&format!("-c search_path={schema}")),
+        2,
+    );
     let borrowed = PostgresAdapter::from_pool(pool);
     assert_eq!(borrowed.namespace(), "");
     borrowed
@@ -125,14 +269,13 @@ async fn from_pool_uses_the_pools_search_path() {
         .drop_namespace()
         .await
         .expect("drop the pool's schema");
-    let left: i64 = sqlx::query_scalar(
+    let left: Vec<i64> = column(
+        own.pool(),
         "SELECT count(*) FROM information_schema.schemata WHERE schema_name = $1",
+        &[&schema],
     )
-    .bind(&schema)
-    .fetch_one(own.pool())
-    .await
-    .unwrap();
-    assert_eq!(left, 0, "the schema is gone");
+    .await;
+    assert_eq!(left, [0], "the schema is gone");
 }
 
 /// Rows inserted the way the Auth.js Kysely adapter inserts them (plain
@@ -144,58 +287,51 @@ async fn rows_written_by_authjs_are_read_back() {
     let adapter = adapter().await;
     let db = adapter.pool();
     let user_id = "6f1c2e0a-3b4d-4e5f-8a9b-0c1d2e3f4a5b";
-    sqlx::query(
+    query(
+        db,
         r#"INSERT INTO "User" ("id", "name", "email", "emailVerified", "image")
            VALUES ($1, $2, $3, $4::timestamptz, $5)"#,
+        &[
+            user_id,
+            "Ada",
+            "ada@example.com",
+            "2024-05-06T09:08:09.123+02:00",
+            "https://example.com/ada.png",
+        ],
     )
-    .bind(user_id)
-    .bind("Ada")
-    .bind("ada@example.com")
-    .bind("2024-05-06T09:08:09.123+02:00")
-    .bind("https://example.com/ada.png")
-    .execute(db)
-    .await
-    .unwrap();
-    sqlx::query(
+    .await;
+    query(
+        db,
         r#"INSERT INTO "Account" ("userId", "type", "provider", "providerAccountId",
                "access_token", "expires_at", "token_type", "scope", "id_token")
            VALUES ($1, 'oidc', 'google', '10769150350006150715113082367', $2, $3::bigint,
                'bearer', 'openid email', $4)"#,
+        &[user_id, "ya29.a0Af-access", "1700000000", "eyJ.id.token"],
     )
-    .bind(user_id)
-    .bind("ya29.a0Af-access")
-    .bind("1700000000")
-    .bind("eyJ.id.token")
-    .execute(db)
-    .await
-    .unwrap();
-    sqlx::query(
+    .await;
+    query(
+        db,
         r#"INSERT INTO "Session" ("sessionToken", "userId", "expires")
            VALUES ('kysely-session', $1, $2::timestamptz)"#,
+        &[user_id, "2999-01-02T03:04:05.678Z"],
     )
-    .bind(user_id)
-    .bind("2999-01-02T03:04:05.678Z")
-    .execute(db)
-    .await
-    .unwrap();
-    sqlx::query(
+    .await;
+    query(
+        db,
         r#"INSERT INTO "VerificationToken" ("identifier", "token", "expires")
            VALUES ('ada@example.com', 'kysely-token', $1::timestamptz)"#,
+        &["2999-01-02T03:04:05.678Z"],
     )
-    .bind("2999-01-02T03:04:05.678Z")
-    .execute(db)
-    .await
-    .unwrap();
-    sqlx::query(
+    .await;
+    query(
+        db,
         r#"INSERT INTO "Authenticator" ("credentialID", "userId", "providerAccountId",
                "credentialPublicKey", "counter", "credentialDeviceType",
                "credentialBackedUp", "transports")
            VALUES ('cred-1', $1, 'pa-1', 'pQECAyYg', 3, 'multiDevice', true, 'internal')"#,
+        &[user_id],
     )
-    .bind(user_id)
-    .execute(db)
-    .await
-    .unwrap();
+    .await;
 
     let user = adapter.get_user(user_id).await.unwrap().expect("the user");
     assert_eq!(user.name.as_deref(), Some("Ada"));
@@ -279,24 +415,24 @@ async fn rows_written_by_authjs_are_read_back() {
     );
 
     // Kysely left out the ids: the defaults filled them in, distinct UUIDs.
-    let ids: Vec<String> =
-        sqlx::query_scalar(r#"SELECT "id" FROM "Account" UNION ALL SELECT "id" FROM "Session""#)
-            .fetch_all(db)
-            .await
-            .unwrap();
+    let ids: Vec<String> = column(
+        db,
+        r#"SELECT "id" FROM "Account" UNION ALL SELECT "id" FROM "Session""#,
+        &[],
+    )
+    .await;
     assert_eq!(ids.len(), 2);
     assert_ne!(ids[0], ids[1]);
     assert!(ids.iter().all(|id| uuid::Uuid::parse_str(id).is_ok()));
 
     // An instant written with microseconds (Kysely's `NOW()` default, say)
     // reads back truncated to the millisecond, like everything else.
-    sqlx::query(
+    query(
+        db,
         r#"UPDATE "User" SET "emailVerified" = '2024-05-06 07:08:09.123999+00' WHERE "id" = $1"#,
+        &[user_id],
     )
-    .bind(user_id)
-    .execute(db)
-    .await
-    .unwrap();
+    .await;
     let user = adapter.get_user(user_id).await.unwrap().unwrap();
     assert_eq!(
         user.email_verified,
@@ -330,17 +466,17 @@ async fn rows_written_by_the_adapter_read_like_authjs_rows() {
         })
         .await
         .unwrap();
-    let row = sqlx::query(
+    let rows = query(
+        adapter.pool(),
         r#"SELECT a."type", s."expires", s."id" AS "sessionId"
            FROM "Account" a JOIN "Session" s USING ("userId") WHERE a."userId" = $1"#,
+        &[&user.id],
     )
-    .bind(&user.id)
-    .fetch_one(adapter.pool())
-    .await
-    .unwrap();
-    assert_eq!(row.get::<String, _>("type"), "oauth");
-    assert_eq!(row.get::<OffsetDateTime, _>("expires"), expires);
-    assert!(!row.get::<String, _>("sessionId").is_empty());
+    .await;
+    let row = &rows[0];
+    assert_eq!(row.get::<_, String>("type"), "oauth");
+    assert_eq!(row.get::<_, OffsetDateTime>("expires"), expires);
+    assert!(!row.get::<_, String>("sessionId").is_empty());
     assert!(
         uuid::Uuid::parse_str(&user.id).is_ok(),
         "ids are UUIDs, as Kysely makes them"
@@ -437,7 +573,7 @@ async fn errors_name_the_field_and_the_key() {
 
     // Connection failures are Backend, with the driver's error as source.
     drop_schema(&adapter).await;
-    adapter.pool().close().await;
+    adapter.pool().close();
     let err = adapter.get_user(&user.id).await.unwrap_err();
     assert!(matches!(err, AdapterError::Backend(_)), "{err:?}");
     assert!(std::error::Error::source(&err).is_some());
@@ -478,10 +614,12 @@ async fn schema_names_are_quoted() {
     let user = adapter.create_user(NewUser::default()).await.unwrap();
     assert_eq!(adapter.get_user(&user.id).await.unwrap(), Some(user));
     let quoted = format!("\"{}\"", schema.replace('"', "\"\""));
-    sqlx::query(AssertSqlSafe(format!("DROP SCHEMA {quoted} CASCADE")))
-        .execute(adapter.pool())
-        .await
-        .unwrap();
+    query(
+        adapter.pool(),
+        &format!("DROP SCHEMA {quoted} CASCADE"),
+        &[],
+    )
+    .await;
 }
 
 /// Eight processes starting at once on one fresh schema: each with a pool of
@@ -505,12 +643,12 @@ async fn concurrent_migrate_on_a_fresh_schema_succeeds() {
         }
         let user = adapters[0].create_user(NewUser::default()).await.unwrap();
         assert_eq!(adapters[7].get_user(&user.id).await.unwrap(), Some(user));
-        let applied: Vec<i64> = sqlx::query_scalar(AssertSqlSafe(format!(
-            "SELECT version FROM \"{MIGRATIONS_TABLE}\" ORDER BY version"
-        )))
-        .fetch_all(adapters[0].pool())
-        .await
-        .unwrap();
+        let applied: Vec<i64> = column(
+            adapters[0].pool(),
+            &format!("SELECT version FROM \"{MIGRATIONS_TABLE}\" ORDER BY version"),
+            &[],
+        )
+        .await;
         assert_eq!(applied, [1, 2], "each version is recorded once");
         drop_schema(&adapters[0]).await;
     }
@@ -547,15 +685,15 @@ fn authenticator(user_id: &str, credential_id: &str, counter: u32) -> Authentica
 async fn authenticator_counter_is_bigint_and_version_1_is_upgraded() {
     let adapter = adapter().await;
     let column_type = || async {
-        sqlx::query_scalar::<_, String>(
+        column::<String>(
+            adapter.pool(),
             "SELECT data_type::text FROM information_schema.columns
              WHERE table_schema = $1 AND table_name = 'Authenticator'
                AND column_name = 'counter'",
+            &[adapter.namespace()],
         )
-        .bind(adapter.namespace())
-        .fetch_one(adapter.pool())
         .await
-        .unwrap()
+        .remove(0)
     };
     assert_eq!(column_type().await, "bigint");
 
@@ -565,16 +703,18 @@ async fn authenticator_counter_is_bigint_and_version_1_is_upgraded() {
         .create_authenticator(authenticator(&user.id, "c1", 7))
         .await
         .unwrap();
-    sqlx::query(r#"ALTER TABLE "Authenticator" ALTER COLUMN "counter" TYPE integer"#)
-        .execute(adapter.pool())
-        .await
-        .unwrap();
-    sqlx::query(AssertSqlSafe(format!(
-        "DELETE FROM \"{MIGRATIONS_TABLE}\" WHERE version = 2"
-    )))
-    .execute(adapter.pool())
-    .await
-    .unwrap();
+    query(
+        adapter.pool(),
+        r#"ALTER TABLE "Authenticator" ALTER COLUMN "counter" TYPE integer"#,
+        &[],
+    )
+    .await;
+    query(
+        adapter.pool(),
+        &format!("DELETE FROM \"{MIGRATIONS_TABLE}\" WHERE version = 2"),
+        &[],
+    )
+    .await;
     assert_eq!(column_type().await, "integer");
 
     adapter.migrate().await.expect("migrate to version 2");
@@ -603,10 +743,12 @@ async fn authenticator_counter_is_bigint_and_version_1_is_upgraded() {
 #[tokio::test]
 async fn a_32_bit_counter_column_of_another_tool() {
     let adapter = adapter().await;
-    sqlx::query(r#"ALTER TABLE "Authenticator" ALTER COLUMN "counter" TYPE integer"#)
-        .execute(adapter.pool())
-        .await
-        .unwrap();
+    query(
+        adapter.pool(),
+        r#"ALTER TABLE "Authenticator" ALTER COLUMN "counter" TYPE integer"#,
+        &[],
+    )
+    .await;
     let user = adapter.create_user(NewUser::default()).await.unwrap();
     let created = adapter
         .create_authenticator(authenticator(&user.id, "c1", i32::MAX as u32))
@@ -641,10 +783,12 @@ async fn a_32_bit_counter_column_of_another_tool() {
     }
     assert_eq!(adapter.get_authenticator("c2").await.unwrap(), None);
 
-    sqlx::query(r#"UPDATE "Authenticator" SET "counter" = -1 WHERE "credentialID" = 'c1'"#)
-        .execute(adapter.pool())
-        .await
-        .unwrap();
+    query(
+        adapter.pool(),
+        r#"UPDATE "Authenticator" SET "counter" = -1 WHERE "credentialID" = 'c1'"#,
+        &[],
+    )
+    .await;
     let err = adapter.get_authenticator("c1").await.unwrap_err();
     let AdapterError::Backend(source) = &err else {
         panic!("expected Backend, got {err:?}");
@@ -765,10 +909,12 @@ async fn long_keys_are_invalid_input_and_long_values_are_stored() {
 
     // An index this crate does not know (another tool's): the server's
     // "index row size" error (SQLSTATE 54000) is InvalidInput too.
-    sqlx::query(r#"CREATE INDEX "User_name_idx" ON "User" ("name")"#)
-        .execute(adapter.pool())
-        .await
-        .unwrap();
+    query(
+        adapter.pool(),
+        r#"CREATE INDEX "User_name_idx" ON "User" ("name")"#,
+        &[],
+    )
+    .await;
     let err = adapter
         .create_user(NewUser {
             name: Some(long.clone()),
@@ -777,10 +923,7 @@ async fn long_keys_are_invalid_input_and_long_values_are_stored() {
         .await
         .unwrap_err();
     assert!(err.is_invalid_input(), "{err:?}");
-    sqlx::query(r#"DROP INDEX "User_name_idx""#)
-        .execute(adapter.pool())
-        .await
-        .unwrap();
+    query(adapter.pool(), r#"DROP INDEX "User_name_idx""#, &[]).await;
 
     // Not keys: 1 MiB, incompressible, stored byte for byte.
     let mib = incompressible(1024 * 1024);
@@ -825,9 +968,12 @@ async fn a_stalled_server_times_out() {
     assert!(!format!("{err:?} {err}").contains("secret"));
     assert!(started.elapsed() < bound, "took {:?}", started.elapsed());
 
-    let pool = sqlx::postgres::PgPoolOptions::new()
-        .acquire_timeout(std::time::Duration::from_secs(600))
-        .connect_lazy(&stalled)
+    // deadpool opens connections when asked for one: a lazy pool.
+    let config: tokio_postgres::Config = stalled.parse().unwrap();
+    let pool = Pool::builder(Manager::new(config, tokio_postgres::NoTls))
+        .runtime(Runtime::Tokio1)
+        .wait_timeout(Some(std::time::Duration::from_secs(600)))
+        .build()
         .unwrap();
     let lazy = PostgresAdapter::from_pool(pool).with_operation_timeout(limit);
     let started = std::time::Instant::now();
@@ -848,10 +994,13 @@ async fn a_held_row_lock_times_out() {
     let adapter = adapter().await;
     let schema = adapter.namespace().to_owned();
     let user = adapter.create_user(NewUser::default()).await.unwrap();
-    let mut holder = adapter.pool().begin().await.unwrap();
-    sqlx::query(r#"SELECT "id" FROM "User" WHERE "id" = $1 FOR UPDATE"#)
-        .bind(&user.id)
-        .execute(&mut *holder)
+    let mut holding = adapter.pool().get().await.unwrap();
+    let holder = holding.transaction().await.unwrap();
+    holder
+        .query_typed(
+            r#"SELECT "id" FROM "User" WHERE "id" = $1 FOR UPDATE"#,
+            &[(&user.id, Type::TEXT)],
+        )
         .await
         .unwrap();
 

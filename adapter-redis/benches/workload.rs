@@ -13,7 +13,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use adapter_bench::{self as bench, BenchConfig, BulkSeed, RawLookup, SeedUser};
+use adapter_bench::{self as bench, BenchConfig, BulkSeed, Call, Ceiling, SeedUser};
 use adapter_conformance::servers::{self, Server};
 use adapter_redis::{RedisAdapter, RedisOptions};
 use auth_core::AdapterError;
@@ -72,31 +72,140 @@ where
     // cluster they all live in one slot and one pipeline may touch them all.
     let base = format!("{{{}}}:", adapter.prefix());
 
-    // The ceiling: one HGETALL of the session hash, as documented in the
-    // crate README's key layout.
-    let raw_lookup: RawLookup = {
+    // The ceiling: each operation's reads and writes as bare commands on
+    // the keys of the crate README's layout, without the adapter's scripts:
+    // two HGETALLs for a session and its user, one pipeline for a write,
+    // one GETDEL for a verification token.
+    let ceiling = {
         let (raw, base) = (raw.clone(), base.clone());
-        Arc::new(move |token: String| {
-            let (mut raw, key) = (raw.clone(), format!("{base}session:{token}"));
-            Box::pin(async move {
-                let value: Value = redis::cmd("HGETALL")
-                    .arg(key)
-                    .query_async(&mut raw)
-                    .await
-                    .expect("HGETALL");
-                matches!(value, Value::Array(fields) if !fields.is_empty())
-            })
-        })
+        Ceiling::new(Arc::new(move |call| {
+            let (mut raw, base) = (raw.clone(), base.clone());
+            Box::pin(async move { bare(&mut raw, &base, call).await })
+        }))
     };
     let seed: BulkSeed = Arc::new(move |batch| Box::pin(seed(raw.clone(), base.clone(), batch)));
     let adapter = Arc::new(adapter);
-    bench::run_bulk_seeded(backend, adapter.clone(), config, raw_lookup, seed).await;
+    bench::run_bulk_seeded(backend, adapter.clone(), config, ceiling, seed).await;
 
     let removed = adapter
         .clear_namespace()
         .await
         .expect("clear the namespace");
     eprintln!("{backend}: removed the {removed} keys of the benchmark's prefix");
+}
+
+/// A hash's fields, or `None` for a missing key.
+async fn hgetall<C: ConnectionLike>(raw: &mut C, key: String) -> Option<Vec<Value>> {
+    match redis::cmd("HGETALL")
+        .arg(key)
+        .query_async(raw)
+        .await
+        .expect("HGETALL")
+    {
+        Value::Array(fields) if !fields.is_empty() => Some(fields),
+        Value::Map(fields) if !fields.is_empty() => {
+            Some(fields.into_iter().flat_map(|(k, v)| [k, v]).collect())
+        }
+        _ => None,
+    }
+}
+
+/// The value of `field` in HGETALL's flat field/value list.
+fn field(fields: &[Value], name: &str) -> Option<String> {
+    fields.chunks(2).find_map(|pair| match pair {
+        [Value::BulkString(k), Value::BulkString(v)] if k == name.as_bytes() => {
+            String::from_utf8(v.clone()).ok()
+        }
+        _ => None,
+    })
+}
+
+/// One workload call as bare commands.
+async fn bare<C: ConnectionLike>(raw: &mut C, base: &str, call: Call) -> bool {
+    match call {
+        Call::GetSessionAndUser { session_token } => {
+            let Some(session) = hgetall(raw, format!("{base}session:{session_token}")).await else {
+                return false;
+            };
+            let user_id = field(&session, "userId").expect("a session's userId");
+            hgetall(raw, format!("{base}user:{user_id}"))
+                .await
+                .is_some()
+        }
+        Call::GetUserByAccount {
+            provider,
+            provider_account_id,
+        } => {
+            let key = format!(
+                "{base}account:{}:{provider}:{provider_account_id}",
+                provider.len()
+            );
+            let Some(account) = hgetall(raw, key).await else {
+                return false;
+            };
+            let user_id = field(&account, "userId").expect("an account's userId");
+            hgetall(raw, format!("{base}user:{user_id}"))
+                .await
+                .is_some()
+        }
+        Call::UpdateSession {
+            session_token,
+            expires,
+        } => {
+            let key = format!("{base}session:{session_token}");
+            let expires = to_unix_millis(expires);
+            let (updated,): (i64,) = redis::pipe()
+                .cmd("HSET")
+                .arg(&key)
+                .arg("expires")
+                .arg(expires)
+                .ignore()
+                .cmd("PEXPIREAT")
+                .arg(&key)
+                .arg(expires)
+                .query_async(raw)
+                .await
+                .expect("the session update");
+            updated == 1
+        }
+        Call::CreateSession(session) => {
+            let key = format!("{base}session:{}", session.session_token);
+            let index = format!("{base}user-sessions:{}", session.user_id);
+            let expires = to_unix_millis(session.expires);
+            redis::pipe()
+                .hset_multiple(
+                    &key,
+                    &[
+                        ("v", "1"),
+                        ("userId", session.user_id.as_str()),
+                        ("expires", &expires.to_string()),
+                    ],
+                )
+                .ignore()
+                .cmd("PEXPIREAT")
+                .arg(&key)
+                .arg(expires)
+                .ignore()
+                .zadd(&index, &session.session_token, expires)
+                .ignore()
+                .query_async::<()>(raw)
+                .await
+                .expect("the session insert");
+            true
+        }
+        Call::UseVerificationToken { identifier, token } => {
+            let key = format!(
+                "{base}verification-token:{}:{identifier}:{token}",
+                identifier.len()
+            );
+            let value: Value = redis::cmd("GETDEL")
+                .arg(key)
+                .query_async(raw)
+                .await
+                .expect("GETDEL");
+            matches!(value, Value::BulkString(_))
+        }
+    }
 }
 
 /// The bulk path: one pipeline per batch that writes the keys of the crate

@@ -208,6 +208,10 @@ impl SqliteOptions {
 #[derive(Clone)]
 pub struct SqliteAdapter {
     pool: Pool,
+    /// The one connection that writes, when the adapter opened the
+    /// database itself (`None` from [`SqliteAdapter::from_pool`]: writes
+    /// then take a connection of `pool`).
+    writer: Option<Pool>,
     path: Option<PathBuf>,
     /// What [`SqliteAdapter::namespace`] returns.
     namespace: String,
@@ -219,6 +223,11 @@ pub struct SqliteAdapter {
     /// For an in-memory database: a connection outside the pool that keeps
     /// the database alive whatever the pool does with its connections.
     _keeper: Option<Arc<Mutex<Connection>>>,
+    /// Writers of this adapter (and its clones) take turns here, in the
+    /// order they arrived: SQLite has one writer at a time, and writers that
+    /// meet in SQLite instead wait in its busy handler, which sleeps up to
+    /// 100 ms between tries. Holds the writer connection once taken.
+    writes: Arc<tokio::sync::Mutex<Option<deadpool_sqlite::Object>>>,
 }
 
 impl std::fmt::Debug for SqliteAdapter {
@@ -307,25 +316,32 @@ impl SqliteAdapter {
             (options.path.clone().expect("a file path"), None)
         };
         let limit = Some(options.operation_timeout);
-        let pool = deadpool_sqlite::Config::new(path)
-            .builder(Runtime::Tokio1)
-            .map_err(AdapterError::backend)?
-            .max_size(options.pool_size.max(1))
-            .wait_timeout(limit)
-            .create_timeout(limit)
-            .post_create(Hook::async_fn(move |conn, _| {
-                Box::pin(async move {
-                    conn.interact(move |conn| configure(conn, busy_ms, in_memory))
-                        .await
-                        .map_err(|e| HookError::message(e.to_string()))?
-                        .map_err(HookError::Backend)
-                })
-            }))
-            .build()
-            .map_err(AdapterError::backend)?;
+        let pool_of = |size: usize| {
+            deadpool_sqlite::Config::new(&path)
+                .builder(Runtime::Tokio1)
+                .map_err(AdapterError::backend)?
+                .max_size(size)
+                .wait_timeout(limit)
+                .create_timeout(limit)
+                .post_create(Hook::async_fn(move |conn, _| {
+                    Box::pin(async move {
+                        conn.interact(move |conn| configure(conn, busy_ms, in_memory))
+                            .await
+                            .map_err(|e| HookError::message(e.to_string()))?
+                            .map_err(HookError::Backend)
+                    })
+                }))
+                .build()
+                .map_err(AdapterError::backend)
+        };
+        let pool = pool_of(options.pool_size.max(1))?;
+        // Writes go through one connection of their own, which keeps its
+        // page cache warm for them (and leaves the pool to readers).
+        let writer = pool_of(1)?;
         let path = if in_memory { None } else { options.path };
         let adapter = Self {
             pool,
+            writer: Some(writer),
             namespace: path
                 .as_deref()
                 .map_or(":memory:".to_owned(), |p| p.to_string_lossy().into_owned()),
@@ -334,6 +350,7 @@ impl SqliteAdapter {
             busy_timeout: options.busy_timeout,
             sql,
             _keeper: keeper,
+            writes: Arc::default(),
         };
         adapter.run("connect", |_| Ok(())).await?;
         Ok(adapter)
@@ -352,6 +369,7 @@ impl SqliteAdapter {
     pub fn from_pool(pool: Pool) -> Self {
         Self {
             pool,
+            writer: None,
             path: None,
             namespace: String::new(),
             operation_timeout: DEFAULT_OPERATION_TIMEOUT,
@@ -361,6 +379,7 @@ impl SqliteAdapter {
                     .expect("the default layout and names are valid"),
             ),
             _keeper: None,
+            writes: Arc::default(),
         }
     }
 
@@ -470,7 +489,7 @@ impl SqliteAdapter {
     /// adapter knows.
     pub async fn migrate(&self) -> Result<()> {
         let sql = self.sql.clone();
-        self.run("migrate", move |conn| {
+        self.run_write("migrate", move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             if let Some(schema) = &sql.schema {
                 // Another layout or other names: idempotent DDL, and
@@ -524,6 +543,46 @@ impl SqliteAdapter {
         })
         .await
     }
+
+    /// [`run`](Self::run) for a call that writes: it first waits its turn
+    /// among this adapter's writers (the wait counts against the operation
+    /// timeout), in the order they arrived. An adapter that opened the
+    /// database itself then writes on its one writer connection, kept from
+    /// call to call (no pool checkout, and deadpool-sqlite's checkout runs a
+    /// test query); one [built on a pool](Self::from_pool) takes a
+    /// connection of that pool.
+    ///
+    /// A call that times out while its blocking work runs leaves the writer
+    /// connection busy until that work is done: the next writer waits for
+    /// it (the connection's own lock), so writes stay one at a time.
+    async fn run_write<T, F>(&self, op: &'static str, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, Failure> + Send + 'static,
+    {
+        let (limit, busy) = (self.operation_timeout, self.busy_timeout);
+        with_timeout(limit, op, async move {
+            let mut turn = self.writes.lock().await;
+            let checkout = |e| match e {
+                PoolError::Timeout(_) => AdapterError::timed_out(op, limit),
+                e => AdapterError::backend(e),
+            };
+            let pooled;
+            let conn = match (&mut *turn, &self.writer) {
+                (Some(conn), _) => &*conn,
+                (slot @ None, Some(writer)) => &*slot.insert(writer.get().await.map_err(checkout)?),
+                (None, None) => {
+                    pooled = self.pool.get().await.map_err(checkout)?;
+                    &pooled
+                }
+            };
+            conn.interact(f)
+                .await
+                .map_err(|e| AdapterError::backend(e.to_string()))?
+                .map_err(|failure| failure.into_error(op, busy))
+        })
+        .await
+    }
 }
 
 fn configure(conn: &Connection, busy_ms: i32, in_memory: bool) -> rusqlite::Result<()> {
@@ -533,8 +592,23 @@ fn configure(conn: &Connection, busy_ms: i32, in_memory: bool) -> rusqlite::Resu
         // Never a journal file beside a database that has no file.
         conn.pragma_update(None, "journal_mode", "MEMORY")?;
     } else {
-        // WAL lets readers proceed while one connection writes.
-        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // WAL lets readers proceed while one connection writes. While other
+        // connections open a new file at the same moment, SQLite may answer
+        // the switch with "database is locked" at once, without calling the
+        // busy handler: try again until the busy timeout.
+        let deadline =
+            std::time::Instant::now() + Duration::from_millis(u64::try_from(busy_ms).unwrap_or(0));
+        loop {
+            match conn.pragma_update(None, "journal_mode", "WAL") {
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if e.code == rusqlite::ErrorCode::DatabaseBusy
+                        && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                done => break done?,
+            }
+        }
         conn.pragma_update(None, "synchronous", "NORMAL")?;
     }
     conn.pragma_update(None, "foreign_keys", "ON")?;
@@ -788,6 +862,7 @@ struct Statements {
     list_accounts: String,
     create_session: String,
     get_session_and_user: String,
+    update_session_expires: String,
     update_session: String,
     delete_session: String,
     list_sessions: String,
@@ -895,6 +970,16 @@ impl Statements {
                    WHERE s."sessionToken" = ?1 AND "#,
                 unix_ms!(r#"s."expires""#),
                 " > ?2"
+            )),
+            // The common case, a new expiry only: `"userId"` is not assigned,
+            // so SQLite neither checks its foreign key nor rewrites its index
+            // entry.
+            update_session_expires: r(concat!(
+                r#"UPDATE "Session" SET "expires" = coalesce(?2, "expires")
+                   WHERE "sessionToken" = ?1 AND "#,
+                unix_ms!(r#""expires""#),
+                r#" > ?4 AND ?3 IS NULL
+                   RETURNING "sessionToken", "userId", "expires""#
             )),
             // Only a live session changes: an expired one is not revived.
             update_session: r(concat!(
@@ -1052,7 +1137,7 @@ impl Adapter for SqliteAdapter {
         .into_user(new_id());
         let sql = self.sql.clone();
         let verified = sql.optional_instant("email_verified", user.email_verified)?;
-        self.run("create_user", move |conn| {
+        self.run_write("create_user", move |conn| {
             conn.prepare_cached(&sql.create_user)?
                 .execute(params![
                     user.id, user.name, user.email, verified, user.image
@@ -1106,7 +1191,7 @@ impl Adapter for SqliteAdapter {
     async fn update_user(&self, update: UserUpdate) -> Result<User> {
         let sql = self.sql.clone();
         let verified = sql.optional_instant("email_verified", update.email_verified.flatten())?;
-        self.run("update_user", move |conn| {
+        self.run_write("update_user", move |conn| {
             conn.prepare_cached(&sql.update_user)?
                 .query_row(
                     params![
@@ -1132,7 +1217,7 @@ impl Adapter for SqliteAdapter {
     async fn delete_user(&self, id: &str) -> Result<Option<User>> {
         let id = id.to_owned();
         let sql = self.sql.clone();
-        self.run("delete_user", move |conn| {
+        self.run_write("delete_user", move |conn| {
             Ok(conn
                 .prepare_cached(&sql.delete_user)?
                 .query_row([id], user_row)
@@ -1143,7 +1228,7 @@ impl Adapter for SqliteAdapter {
 
     async fn link_account(&self, account: Account) -> Result<Account> {
         let sql = self.sql.clone();
-        self.run("link_account", move |conn| {
+        self.run_write("link_account", move |conn| {
             let a = &account;
             conn.prepare_cached(&sql.link_account)?
                 .execute(params![
@@ -1172,7 +1257,7 @@ impl Adapter for SqliteAdapter {
     ) -> Result<Option<Account>> {
         let (provider, pid) = (provider.to_owned(), provider_account_id.to_owned());
         let sql = self.sql.clone();
-        self.run("unlink_account", move |conn| {
+        self.run_write("unlink_account", move |conn| {
             Ok(conn
                 .prepare_cached(&sql.unlink_account)?
                 .query_row([provider, pid], account_row)
@@ -1215,7 +1300,7 @@ impl Adapter for SqliteAdapter {
         };
         let sql = self.sql.clone();
         let expires = sql.instant("expires", session.expires)?;
-        self.run("create_session", move |conn| {
+        self.run_write("create_session", move |conn| {
             conn.prepare_cached(&sql.create_session)?
                 .execute(params![session.session_token, session.user_id, expires])
                 .map_err(|e| classify(e, Key::SessionToken, Some(&session.user_id)))?;
@@ -1243,8 +1328,12 @@ impl Adapter for SqliteAdapter {
         let sql = self.sql.clone();
         let expires = sql.optional_instant("expires", update.expires)?;
         let now = now_ms();
-        self.run("update_session", move |conn| {
-            conn.prepare_cached(&sql.update_session)?
+        self.run_write("update_session", move |conn| {
+            let statement = match update.user_id {
+                None => &sql.update_session_expires,
+                Some(_) => &sql.update_session,
+            };
+            conn.prepare_cached(statement)?
                 .query_row(
                     params![update.session_token, expires, update.user_id, now],
                     session_row,
@@ -1258,7 +1347,7 @@ impl Adapter for SqliteAdapter {
     async fn delete_session(&self, session_token: &str) -> Result<Option<Session>> {
         let token = session_token.to_owned();
         let sql = self.sql.clone();
-        self.run("delete_session", move |conn| {
+        self.run_write("delete_session", move |conn| {
             Ok(conn
                 .prepare_cached(&sql.delete_session)?
                 .query_row([token], session_row)
@@ -1289,7 +1378,7 @@ impl Adapter for SqliteAdapter {
         };
         let sql = self.sql.clone();
         let expires = sql.instant("expires", token.expires)?;
-        self.run("create_verification_token", move |conn| {
+        self.run_write("create_verification_token", move |conn| {
             conn.prepare_cached(&sql.create_token)?
                 .execute(params![token.identifier, token.token, expires])
                 .map_err(|e| classify(e, Key::Token, None))?;
@@ -1306,7 +1395,7 @@ impl Adapter for SqliteAdapter {
         let (identifier, token) = (identifier.to_owned(), token.to_owned());
         let now = now_ms();
         let sql = self.sql.clone();
-        self.run("use_verification_token", move |conn| {
+        self.run_write("use_verification_token", move |conn| {
             let used = conn
                 .prepare_cached(&sql.use_token)?
                 .query_row(params![identifier, token, now], |row| {
@@ -1320,7 +1409,7 @@ impl Adapter for SqliteAdapter {
 
     async fn create_authenticator(&self, authenticator: Authenticator) -> Result<Authenticator> {
         let sql = self.sql.clone();
-        self.run("create_authenticator", move |conn| {
+        self.run_write("create_authenticator", move |conn| {
             let a = &authenticator;
             conn.prepare_cached(&sql.create_authenticator)?
                 .execute(params![
@@ -1369,7 +1458,7 @@ impl Adapter for SqliteAdapter {
     ) -> Result<Authenticator> {
         let id = credential_id.to_owned();
         let sql = self.sql.clone();
-        self.run("update_authenticator_counter", move |conn| {
+        self.run_write("update_authenticator_counter", move |conn| {
             conn.prepare_cached(&sql.update_counter)?
                 .query_row(params![id, counter], authenticator_row)
                 .optional()?
@@ -1383,7 +1472,7 @@ impl Adapter for SqliteAdapter {
     async fn purge_expired(&self) -> Result<u64> {
         let now = now_ms();
         let sql = self.sql.clone();
-        self.run("purge_expired", move |conn| {
+        self.run_write("purge_expired", move |conn| {
             let mut removed = 0u64;
             for statement in [&sql.purge_sessions, &sql.purge_tokens] {
                 loop {
