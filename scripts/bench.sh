@@ -191,7 +191,10 @@ if [ "$authjs" = 1 ]; then
   done
   if [ -z "$authjs_backends" ]; then
     log "--authjs: none of this run's backends has an Auth.js adapter to compare with"
-  elif ! bash scripts/bench-authjs.sh --runs "$runs" --backends "${authjs_backends# }" \
+  # The same per-backend flags as the Rust runs (e.g. mongodb's fewer ops).
+  elif ! BENCH_ARGS_MONGODB=${BENCH_ARGS_MONGODB-} BENCH_ARGS_POSTGRES=${BENCH_ARGS_POSTGRES-} \
+    BENCH_ARGS_MYSQL=${BENCH_ARGS_MYSQL-} BENCH_ARGS_REDIS=${BENCH_ARGS_REDIS-} \
+    bash scripts/bench-authjs.sh --runs "$runs" --backends "${authjs_backends# }" \
     --out "$out/authjs.jsonl"; then
     failed+=("the Auth.js runs (scripts/bench-authjs.sh)")
   fi
