@@ -36,7 +36,16 @@ async function openPostgres({ url, variant, tag }) {
   }
   try {
     await admin.query(`CREATE SCHEMA "${schema}"`)
-    const ddl = [readFileSync(new URL("schema/pg-adapter.sql", here), "utf8")]
+    // The schema @auth/pg-adapter ships, as adapter-postgres's tests keep it
+    // (verbatim, with psql meta-commands such as `\set` left out).
+    const shipped = readFileSync(
+      new URL("../../adapter-postgres/tests/fixtures/pg-adapter-schema.sql", here),
+      "utf8",
+    )
+      .split("\n")
+      .filter((line) => !line.startsWith("\\"))
+      .join("\n")
+    const ddl = [shipped]
     if (variant === "indexed") ddl.push(readFileSync(new URL("schema/pg-indexed.sql", here), "utf8"))
     await admin.query(`SET search_path TO "${schema}"`)
     for (const sql of ddl) await admin.query(sql)
