@@ -530,18 +530,30 @@ impl SqliteAdapter {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, Failure> + Send + 'static,
     {
-        let (limit, busy) = (self.operation_timeout, self.busy_timeout);
+        let limit = self.operation_timeout;
         with_timeout(limit, op, async move {
-            let conn = self.pool.get().await.map_err(|e| match e {
-                PoolError::Timeout(_) => AdapterError::timed_out(op, limit),
-                e => AdapterError::backend(e),
-            })?;
-            conn.interact(f)
-                .await
-                .map_err(|e| AdapterError::backend(e.to_string()))?
-                .map_err(|failure| failure.into_error(op, busy))
+            let conn = self.pool.get().await.map_err(checkout_error(op, limit))?;
+            self.interact(&conn, op, f).await
         })
         .await
+    }
+
+    /// Runs `f` on `conn`'s blocking thread; `op` names the call in errors.
+    async fn interact<T, F>(
+        &self,
+        conn: &deadpool_sqlite::Object,
+        op: &'static str,
+        f: F,
+    ) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, Failure> + Send + 'static,
+    {
+        let busy = self.busy_timeout;
+        conn.interact(f)
+            .await
+            .map_err(|e| AdapterError::backend(e.to_string()))?
+            .map_err(|failure| failure.into_error(op, busy))
     }
 
     /// [`run`](Self::run) for a call that writes: it first waits its turn
@@ -560,13 +572,10 @@ impl SqliteAdapter {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, Failure> + Send + 'static,
     {
-        let (limit, busy) = (self.operation_timeout, self.busy_timeout);
+        let limit = self.operation_timeout;
         with_timeout(limit, op, async move {
             let mut turn = self.writes.lock().await;
-            let checkout = |e| match e {
-                PoolError::Timeout(_) => AdapterError::timed_out(op, limit),
-                e => AdapterError::backend(e),
-            };
+            let checkout = checkout_error(op, limit);
             let pooled;
             let conn = match (&mut *turn, &self.writer) {
                 (Some(conn), _) => &*conn,
@@ -576,12 +585,17 @@ impl SqliteAdapter {
                     &pooled
                 }
             };
-            conn.interact(f)
-                .await
-                .map_err(|e| AdapterError::backend(e.to_string()))?
-                .map_err(|failure| failure.into_error(op, busy))
+            self.interact(conn, op, f).await
         })
         .await
+    }
+}
+
+/// A pool checkout's error: running out of `limit` is a timeout of `op`.
+fn checkout_error(op: &'static str, limit: Duration) -> impl Fn(PoolError) -> AdapterError {
+    move |e| match e {
+        PoolError::Timeout(_) => AdapterError::timed_out(op, limit),
+        e => AdapterError::backend(e),
     }
 }
 
